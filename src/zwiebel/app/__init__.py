@@ -1,0 +1,1 @@
+"""zwiebel.app."""
