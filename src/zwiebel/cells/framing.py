@@ -1,0 +1,173 @@
+"""Channel cell framing (tor-spec section 3, "Cell Packet format").
+
+A channel carries two kinds of cells:
+
+* fixed-size cells: ``CircID | Command | Payload[509]``, 514 bytes with the 4-byte
+  circuit IDs of link protocol 4 and later, 512 bytes with the 2-byte IDs of earlier
+  versions;
+* variable-length cells: ``CircID | Command | Length[2] | Payload[Length]``, for
+  VERSIONS (7) and every command >= 128.
+
+"The first VERSIONS cell, and any cells sent before the first VERSIONS cell, always
+have CIRCID_LEN == 2": the decoder starts with 2-byte circuit IDs and stops right
+after the first VERSIONS cell until the caller tells it the negotiated version.
+
+This is the per-cell hot path: the decoder slices one bytearray and reads integers
+with ``int.from_bytes``; no per-cell reader objects.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+#: Payload bytes of a fixed-size cell (tor-spec 0.2, PAYLOAD_LEN).
+PAYLOAD_LEN = 509
+#: Largest payload a variable-length cell can carry (the Length field is 2 bytes).
+MAX_VAR_PAYLOAD = 0xFFFF
+#: Link versions that use 4-byte circuit IDs start here (tor-spec 4.1).
+MIN_WIDE_CIRCID_VERSION = 4
+
+
+class ChannelCommand(IntEnum):
+    """Cell commands of tor-spec section 3."""
+
+    PADDING = 0
+    """Keepalive padding (tor-spec 7.2); fixed-size."""
+    CREATE = 1
+    """Create a circuit with TAP (tor-spec 5.1); refused by tor 0.4.9."""
+    CREATED = 2
+    """Acknowledge a CREATE (tor-spec 5.1)."""
+    RELAY = 3
+    """End-to-end relay data (tor-spec 5.5, 6)."""
+    DESTROY = 4
+    """Tear down a circuit (tor-spec 5.4)."""
+    CREATE_FAST = 5
+    """Create a circuit without a public-key handshake (tor-spec 5.1.5)."""
+    CREATED_FAST = 6
+    """Acknowledge a CREATE_FAST (tor-spec 5.1.5)."""
+    VERSIONS = 7
+    """Negotiate the link protocol version (tor-spec 4.1); variable-length."""
+    NETINFO = 8
+    """Time and address information (tor-spec 4.5)."""
+    RELAY_EARLY = 9
+    """Relay data limited in number per circuit (tor-spec 5.6)."""
+    CREATE2 = 10
+    """Extended CREATE with a handshake type (tor-spec 5.1)."""
+    CREATED2 = 11
+    """Extended CREATED (tor-spec 5.1)."""
+    PADDING_NEGOTIATE = 12
+    """Link padding negotiation (padding-spec)."""
+    VPADDING = 128
+    """Variable-length padding (tor-spec 7.2)."""
+    CERTS = 129
+    """Certificates of the sender's keys (tor-spec 4.2)."""
+    AUTH_CHALLENGE = 130
+    """Challenge the initiator may sign to authenticate (tor-spec 4.3)."""
+    AUTHENTICATE = 131
+    """The initiator's authentication (tor-spec 4.4)."""
+    AUTHORIZE = 132
+    """Reserved for scanning resistance; not used."""
+
+
+def is_var_length(command: int) -> bool:
+    """True if `command` uses the variable-length cell format (link version >= 3)."""
+    return command == 7 or command >= 128
+
+
+def circ_id_len(link_version: int | None) -> int:
+    """Width of the CircID field: 2 before negotiation and for versions < 4, else 4."""
+    if link_version is None or link_version < MIN_WIDE_CIRCID_VERSION:
+        return 2
+    return 4
+
+
+def fixed_cell_len(link_version: int | None) -> int:
+    """Size on the wire of a fixed-size cell (512 or 514)."""
+    return circ_id_len(link_version) + 1 + PAYLOAD_LEN
+
+
+def encode_cell(circ_id: int, command: int, payload: bytes, link_version: int | None) -> bytes:
+    """One cell on the wire; fixed-size payloads are padded with zeros to 509 bytes.
+
+    Pass ``link_version=None`` before the version is negotiated (our VERSIONS cell).
+    """
+    width = 2 if link_version is None or link_version < MIN_WIDE_CIRCID_VERSION else 4
+    header = circ_id.to_bytes(width, "big") + command.to_bytes(1, "big")
+    if command == 7 or command >= 128:
+        if len(payload) > MAX_VAR_PAYLOAD:
+            raise ValueError("variable-length cell payload too long")
+        return header + len(payload).to_bytes(2, "big") + payload
+    if len(payload) > PAYLOAD_LEN:
+        raise ValueError("fixed-size cell payload longer than 509 bytes")
+    return header + payload + bytes(PAYLOAD_LEN - len(payload))
+
+
+#: A decoded cell: (circuit ID, command number, payload bytes).
+RawCell = tuple[int, int, bytes]
+
+
+class CellDecoder:
+    """Incremental splitter of a channel's byte stream into cells.
+
+    ``feed(data)`` buffers bytes and returns every complete cell. Until
+    `set_link_version` is called, circuit IDs are 2 bytes wide and decoding pauses
+    after the first VERSIONS cell, so that the bytes following it are read with the
+    negotiated width; call ``feed(b"")`` after setting the version to resume.
+    """
+
+    __slots__ = ("_buf", "_link_version", "_width", "_paused")
+
+    def __init__(self, link_version: int | None = None) -> None:
+        self._buf = bytearray()
+        self._link_version = link_version
+        self._width = circ_id_len(link_version)
+        self._paused = False
+
+    @property
+    def link_version(self) -> int | None:
+        """The version set so far, or None before negotiation."""
+        return self._link_version
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet part of a complete cell."""
+        return len(self._buf)
+
+    def set_link_version(self, version: int) -> None:
+        """Switch to the negotiated version's circuit-ID width and resume decoding."""
+        self._link_version = version
+        self._width = circ_id_len(version)
+        self._paused = False
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[RawCell]:
+        """Buffer `data` and return all complete cells, in order."""
+        buf = self._buf
+        buf += data
+        if self._paused:
+            return []
+        out: list[RawCell] = []
+        width = self._width
+        fixed_total = width + 1 + PAYLOAD_LEN
+        pos = 0
+        end = len(buf)
+        negotiating = self._link_version is None
+        while end - pos > width:
+            cmd = buf[pos + width]
+            if cmd == 7 or cmd >= 128:
+                start = pos + width + 3
+                if start > end:
+                    break
+                stop = start + int.from_bytes(buf[start - 2 : start], "big")
+            else:
+                start = pos + width + 1
+                stop = pos + fixed_total
+            if stop > end:
+                break
+            out.append((int.from_bytes(buf[pos : pos + width], "big"), cmd, bytes(buf[start:stop])))
+            pos = stop
+            if negotiating and cmd == 7:
+                self._paused = True
+                break
+        if pos:
+            del buf[:pos]
+        return out
