@@ -1,0 +1,7 @@
+"""The asyncio runtime (layer 4): the only package that imports asyncio, ssl and socket.
+
+It carries bytes between the network and the sans-I/O protocol core: TLS channels to
+relays (`channel`), plain TCP for directory fetches (`dirfetch`), listeners (`listen`),
+and the clock and randomness the core is given (`clock`). Nothing here decides protocol
+behaviour; it feeds bytes into state machines and writes out what they return.
+"""
