@@ -1,0 +1,1 @@
+"""Tests for zwiebel.netdoc (directory documents)."""
