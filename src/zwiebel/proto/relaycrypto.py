@@ -1,0 +1,167 @@
+"""Per-hop relay cell crypto, "tor1" (tor-spec 5.5, 6.1; tor's `relay_crypto_tor1.c`).
+
+Each hop shares with the client two AES-128-CTR streams (Kf forward, Kb backward, IV zero)
+and two running SHA-1 digests seeded with Df and Db. A cell's 'recognized' field is zero and
+its 4-byte digest field holds the first bytes of the running digest over every relay body
+"destined for this hop ... or originated from this hop ... including this RELAY cell's entire
+payload (taken with the digest field set to zero)".
+
+Running digest rule (as tor does it): the sender always folds the body into its digest. A
+receiver folds a body in only when 'recognized' is zero *and* the digest matches; otherwise
+"the running digest at that node should not be updated, and the cell should be forwarded
+on". tor checkpoints and restores the digest; here the check runs on a copy, which is only
+kept on a match. The full 20-byte digest after each originated or recognized cell is kept as
+the SENDME v1 tag (proposal 289), separately per direction.
+
+`ClientCryptoPath` is the client's stack of hops; `RelayHopCrypto` is one relay's layer.
+Bodies are 509-byte `bytes`; every call returns new `bytes` (the AES calls are the copies).
+Not here: the CGO relay crypto of proposal 359 and the SHA3/AES-256 onion-service variant.
+"""
+
+from __future__ import annotations
+
+from zwiebel.cells.circuit import CELL_PAYLOAD_LEN
+from zwiebel.cells.relay import DIGEST_LEN, DIGEST_OFFSET
+from zwiebel.crypto.cipher import AesCtr
+from zwiebel.crypto.digest import RunningDigest
+from zwiebel.encoding import ParseError
+from zwiebel.proto.handshake.keys import KeyMaterial
+
+_ZERO_DIGEST = bytes(DIGEST_LEN)
+_DIGEST_END = DIGEST_OFFSET + DIGEST_LEN
+_NOT_RECOGNIZED_YET = bytes(2)
+
+
+class UnrecognizedCellError(ParseError):
+    """An inbound relay cell that no hop of the circuit recognizes (a protocol violation)."""
+
+
+def _check_len(body: bytes) -> None:
+    if len(body) != CELL_PAYLOAD_LEN:
+        raise ValueError(f"relay cell body must be {CELL_PAYLOAD_LEN} bytes")
+
+
+class _Direction:
+    """One direction of one hop: cipher, running digest, last full digest."""
+
+    __slots__ = ("cipher", "digest", "last")
+
+    def __init__(self, key: bytes, seed: bytes) -> None:
+        self.cipher = AesCtr(key)
+        self.digest = RunningDigest("sha1", seed)
+        self.last = b""
+
+    def seal(self, body: bytes) -> bytes:
+        """Originate: set the digest field from the running digest, then encrypt."""
+        if body[DIGEST_OFFSET:_DIGEST_END] != _ZERO_DIGEST:
+            body = body[:DIGEST_OFFSET] + _ZERO_DIGEST + body[_DIGEST_END:]
+        self.digest.update(body)
+        self.last = self.digest.digest()
+        return self.cipher.process(
+            body[:DIGEST_OFFSET] + self.last[:DIGEST_LEN] + body[_DIGEST_END:]
+        )
+
+    def recognizes(self, plain: bytes) -> bool:
+        """Check 'recognized' and the digest; advance the running digest only on a match."""
+        if plain[1:3] != _NOT_RECOGNIZED_YET:
+            return False
+        trial = self.digest.copy()
+        trial.update(plain[:DIGEST_OFFSET] + _ZERO_DIGEST + plain[_DIGEST_END:])
+        full = trial.digest()
+        if full[:DIGEST_LEN] != plain[DIGEST_OFFSET:_DIGEST_END]:
+            return False
+        self.digest, self.last = trial, full
+        return True
+
+
+class _Hop:
+    __slots__ = ("fwd", "bwd")
+
+    def __init__(self, keys: KeyMaterial) -> None:
+        self.fwd = _Direction(keys.kf, keys.df)
+        self.bwd = _Direction(keys.kb, keys.db)
+
+
+class ClientCryptoPath:
+    """The client's relay crypto for a circuit: one layer per hop, hop 0 first."""
+
+    __slots__ = ("_hops",)
+
+    def __init__(self) -> None:
+        self._hops: list[_Hop] = []
+
+    def __len__(self) -> int:
+        return len(self._hops)
+
+    def add_hop(self, keys: KeyMaterial) -> None:
+        """Append the layer of a newly created or extended hop."""
+        self._hops.append(_Hop(keys))
+
+    def truncate(self, n_hops: int) -> None:
+        """Forget every hop after the first `n_hops` (after TRUNCATED)."""
+        del self._hops[n_hops:]
+
+    def encrypt_outbound(self, body: bytes, hop: int) -> bytes:
+        """Seal a plaintext body for `hop` and wrap it in every layer from `hop` back to 0."""
+        _check_len(body)
+        hops = self._hops
+        cell = hops[hop].fwd.seal(body)
+        for i in range(hop - 1, -1, -1):
+            cell = hops[i].fwd.cipher.process(cell)
+        return cell
+
+    def decrypt_inbound(self, cell: bytes) -> tuple[int, bytes]:
+        """Peel layers until a hop recognizes the cell: (hop index, plaintext body)."""
+        _check_len(cell)
+        for index, hop in enumerate(self._hops):
+            cell = hop.bwd.cipher.process(cell)
+            if hop.bwd.recognizes(cell):
+                return index, cell
+        raise UnrecognizedCellError("inbound relay cell not recognized by any hop")
+
+    def last_forward_digest(self, hop: int) -> bytes:
+        """The 20-byte running digest after the last cell we sent to `hop`."""
+        return self._hops[hop].fwd.last
+
+    def last_backward_digest(self, hop: int) -> bytes:
+        """The 20-byte running digest after the last cell we recognized from `hop`."""
+        return self._hops[hop].bwd.last
+
+
+class RelayHopCrypto:
+    """A relay's layer of a circuit: keys as the handshake derived them, seen from the relay."""
+
+    __slots__ = ("_hop",)
+
+    def __init__(self, keys: KeyMaterial) -> None:
+        self._hop = _Hop(keys)
+
+    def decrypt_forward(self, cell: bytes) -> tuple[bool, bytes]:
+        """Remove our layer from a cell coming from the client: (for us?, body).
+
+        When the first item is False the body goes on to the next hop unchanged.
+        """
+        _check_len(cell)
+        fwd = self._hop.fwd
+        body = fwd.cipher.process(cell)
+        return fwd.recognizes(body), body
+
+    def originate_backward(self, body: bytes) -> bytes:
+        """Seal a plaintext body we send to the client."""
+        _check_len(body)
+        return self._hop.bwd.seal(body)
+
+    def relay_backward(self, cell: bytes) -> bytes:
+        """Add our layer to a cell from further along the circuit, on its way to the client."""
+        _check_len(cell)
+        return self._hop.bwd.cipher.process(cell)
+
+    @property
+    def last_forward_digest(self) -> bytes:
+        """The 20-byte running digest after the last cell we recognized from the client."""
+        return self._hop.fwd.last
+
+    @property
+    def last_backward_digest(self) -> bytes:
+        """The 20-byte running digest after the last cell we originated toward the client."""
+        return self._hop.bwd.last

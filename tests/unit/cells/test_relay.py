@@ -1,0 +1,76 @@
+"""The relay cell body (tor-spec 6.1): header layout, padding as tor pads, commands."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zwiebel.cells.relay import RELAY_DATA_MAX, RelayCell, RelayCommand, relay_padding
+from zwiebel.encoding import ParseError
+
+
+def _rng(n: int) -> bytes:
+    return b"\xee" * n
+
+
+def test_header_layout() -> None:
+    body = RelayCell(RelayCommand.DATA, 0x1234, b"hello").encode(_rng)
+    assert len(body) == 509
+    assert body[:11] == bytes.fromhex("0200001234000000000005")
+    assert body[11:16] == b"hello"
+    # relay_msg.c relay_cell_pad(): four zero bytes, then random bytes to the end.
+    assert body[16:20] == bytes(4)
+    assert body[20:] == b"\xee" * (509 - 20)
+
+
+def test_padding_when_little_room() -> None:
+    assert RELAY_DATA_MAX == 498
+    full = RelayCell(RelayCommand.DATA, 1, bytes(498)).encode(_rng)
+    assert len(full) == 509
+    assert relay_padding(505, _rng) == bytes(4)  # fewer than 5 left: all zero
+    assert relay_padding(504, _rng) == bytes(4) + b"\xee"
+    assert relay_padding(509, _rng) == b""
+
+
+def test_rng_is_only_asked_for_what_fits() -> None:
+    asked: list[int] = []
+
+    def rng(n: int) -> bytes:
+        asked.append(n)
+        return bytes(n)
+
+    RelayCell(RelayCommand.DROP, 0, b"").encode(rng)
+    assert asked == [509 - 11 - 4]
+
+
+def test_decode_keeps_recognized_and_digest() -> None:
+    raw = bytes.fromhex("0fabcd0000010203040003") + b"xyz" + bytes(495)
+    cell = RelayCell.decode(raw)
+    assert cell == RelayCell(RelayCommand.EXTENDED2, 0, b"xyz", 0xABCD, b"\x01\x02\x03\x04")
+    assert RelayCell.decode(b"\xc8" + raw[1:]).command == 200  # unknown command kept
+
+
+@pytest.mark.parametrize("raw", [bytes(508), bytes(510), bytes(9) + b"\x01\xf3" + bytes(498)])
+def test_malformed(raw: bytes) -> None:
+    with pytest.raises(ParseError):
+        RelayCell.decode(raw)
+
+
+def test_every_command_documented() -> None:
+    assert int(RelayCommand.XON) == 44 and int(RelayCommand.BEGIN_DIR) == 13
+    assert len(RelayCommand) == 35
+
+
+@given(st.integers(0, 255), st.integers(0, 0xFFFF), st.binary(max_size=498))
+def test_round_trip(command: int, stream_id: int, data: bytes) -> None:
+    cell = RelayCell(command, stream_id, data)
+    assert RelayCell.decode(cell.encode(_rng)) == cell
+
+
+@given(st.binary(min_size=509, max_size=509))
+def test_random_bodies_only_parse_error(data: bytes) -> None:
+    with contextlib.suppress(ParseError):
+        RelayCell.decode(data)

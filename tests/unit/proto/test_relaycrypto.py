@@ -1,0 +1,152 @@
+"""tor1 relay crypto (tor-spec 5.5, 6.1): independent digests, the 3-hop onion, rollback."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zwiebel.cells.relay import RelayCell, RelayCommand
+from zwiebel.crypto.cipher import AesCtr
+from zwiebel.proto.handshake import KeyMaterial
+from zwiebel.proto.relaycrypto import ClientCryptoPath, RelayHopCrypto, UnrecognizedCellError
+
+
+def _keys(seed: int) -> KeyMaterial:
+    return KeyMaterial.from_stream(hashlib.shake_256(bytes([seed])).digest(92))
+
+
+def _body(data: bytes, stream_id: int = 7) -> bytes:
+    return RelayCell(RelayCommand.DATA, stream_id, data).encode(lambda n: b"\xa5" * n)
+
+
+def _circuit(n: int = 3) -> tuple[ClientCryptoPath, list[RelayHopCrypto]]:
+    path = ClientCryptoPath()
+    relays = []
+    for i in range(n):
+        path.add_hop(_keys(i))
+        relays.append(RelayHopCrypto(_keys(i)))
+    return path, relays
+
+
+def _with_digest(body: bytes, digest4: bytes) -> bytes:
+    return body[:5] + digest4 + body[9:]
+
+
+def test_one_hop_forward_matches_spec_formula() -> None:
+    keys = _keys(0)
+    path, (relay,) = _circuit(1)
+    body = _body(b"hello")
+    cell = path.encrypt_outbound(body, 0)
+    full = hashlib.sha1(keys.df + body).digest()
+    assert cell == AesCtr(keys.kf).process(_with_digest(body, full[:4]))
+    assert path.last_forward_digest(0) == full
+    ours, plain = relay.decrypt_forward(cell)
+    assert ours and plain == _with_digest(body, full[:4])
+    assert relay.last_forward_digest == full
+
+
+def test_one_hop_backward_matches_spec_formula() -> None:
+    keys = _keys(0)
+    path, (relay,) = _circuit(1)
+    body = _body(b"world")
+    cell = relay.originate_backward(body)
+    full = hashlib.sha1(keys.db + body).digest()
+    assert cell == AesCtr(keys.kb).process(_with_digest(body, full[:4]))
+    assert path.decrypt_inbound(cell) == (0, _with_digest(body, full[:4]))
+    assert path.last_backward_digest(0) == relay.last_backward_digest == full
+
+
+def test_digest_field_is_zeroed_before_hashing() -> None:
+    keys = _keys(0)
+    path, _ = _circuit(1)
+    body = _body(b"x")
+    path.encrypt_outbound(_with_digest(body, b"\xff\xff\xff\xff"), 0)
+    assert path.last_forward_digest(0) == hashlib.sha1(keys.df + body).digest()
+
+
+@pytest.mark.parametrize("target", [0, 1, 2])
+def test_three_hop_forward_recognized_exactly_at_target(target: int) -> None:
+    path, relays = _circuit()
+    for round_ in range(3):
+        body = _body(bytes([target, round_]) * 10)
+        cell = path.encrypt_outbound(body, target)
+        for i, relay in enumerate(relays):
+            ours, cell = relay.decrypt_forward(cell)
+            if i < target:
+                assert not ours
+                continue
+            assert ours and cell[9:] == body[9:] and cell[:5] == body[:5]
+            assert relay.last_forward_digest == path.last_forward_digest(target)
+            break
+
+
+@pytest.mark.parametrize("origin", [0, 1, 2])
+def test_three_hop_backward_decrypts_with_hop_index(origin: int) -> None:
+    path, relays = _circuit()
+    for round_ in range(3):
+        body = _body(bytes([origin, round_]) * 10)
+        cell = relays[origin].originate_backward(body)
+        for relay in reversed(relays[:origin]):
+            cell = relay.relay_backward(cell)
+        hop, plain = path.decrypt_inbound(cell)
+        assert hop == origin
+        assert plain[9:] == body[9:]
+        assert path.last_backward_digest(origin) == relays[origin].last_backward_digest
+
+
+def test_unrecognized_inbound_raises() -> None:
+    path, _ = _circuit()
+    with pytest.raises(UnrecognizedCellError):
+        path.decrypt_inbound(bytes(509))
+
+
+def test_running_digest_not_advanced_on_false_recognized() -> None:
+    """recognized == 0 but a wrong digest: not ours, and our digest must stay put."""
+    keys = _keys(5)
+    relay = RelayHopCrypto(keys)
+    shadow = AesCtr(keys.kf)
+    decoy = _with_digest(_body(b"decoy"), b"\x01\x02\x03\x04")
+    ours, plain = relay.decrypt_forward(shadow.process(decoy))
+    assert not ours and plain == decoy
+    real = _body(b"real")
+    expected = hashlib.sha1(keys.df + real).digest()  # the decoy is *not* in the digest
+    ours, _ = relay.decrypt_forward(shadow.process(_with_digest(real, expected[:4])))
+    assert ours
+    assert relay.last_forward_digest == expected
+
+
+def test_truncate_drops_hops() -> None:
+    path, relays = _circuit()
+    path.truncate(1)
+    assert len(path) == 1
+    cell = relays[0].originate_backward(_body(b"t"))
+    assert path.decrypt_inbound(cell)[0] == 0
+
+
+def test_rejects_wrong_sizes() -> None:
+    path, relays = _circuit(1)
+    with pytest.raises(ValueError):
+        path.encrypt_outbound(bytes(508), 0)
+    with pytest.raises(ValueError):
+        relays[0].decrypt_forward(bytes(510))
+
+
+@settings(max_examples=40)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 2), st.binary(max_size=498)), max_size=12))
+def test_interleaved_traffic_stays_in_sync(traffic: list[tuple[bool, int, bytes]]) -> None:
+    path, relays = _circuit()
+    for forward, hop, data in traffic:
+        body = _body(data)
+        if forward:
+            cell = path.encrypt_outbound(body, hop)
+            for i in range(hop + 1):
+                ours, cell = relays[i].decrypt_forward(cell)
+                assert ours == (i == hop)
+        else:
+            cell = relays[hop].originate_backward(body)
+            for relay in reversed(relays[:hop]):
+                cell = relay.relay_backward(cell)
+            assert path.decrypt_inbound(cell)[0] == hop
