@@ -1,0 +1,167 @@
+"""The daemon: starts the configured roles in order and runs until a signal stops it.
+
+Order, as tor: DataDirectory, bootstrap reporting, SocksPort listeners, directory
+bootstrap (cache first), a first circuit (tor reports 100% once it can build one), then
+the consensus refresh loop. SIGINT and SIGTERM stop a client at once (tor waits
+ShutdownWaitLength only on relays).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+from zwiebel.config import Options
+from zwiebel.config.dirservers import trusted_authorities
+from zwiebel.config.values import RouterSet
+from zwiebel.features.client.socks_listener import SocksListener
+from zwiebel.managers.bootstrap import BootstrapState
+from zwiebel.managers.channels import ChannelManager
+from zwiebel.managers.circuits import CircuitManager
+from zwiebel.managers.directory import DirectoryError, DirectoryManager
+from zwiebel.netdir.restrict import NameSet, PathRestrictions
+from zwiebel.runtime.circuit import CircuitError
+from zwiebel.socks import SocksOptions
+
+log = logging.getLogger("zwiebel")
+NOTICE = 25
+#: tor's initial circuit build timeout before it has learned one (circuitstats.h).
+DEFAULT_BUILD_TIMEOUT = 60.0
+
+
+def run(options: Options) -> int:
+    """Run until stopped; returns the exit status."""
+    try:
+        return asyncio.run(Daemon(options).run())
+    except KeyboardInterrupt:
+        return 0
+
+
+def data_directory(options: Options) -> Path:
+    """DataDirectory, or tor's default ~/.tor, created with mode 0700."""
+    path = Path(options.data_directory or Path.home() / ".tor")
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _names(value: RouterSet | None) -> NameSet | None:
+    if not value:
+        return None
+    unsupported = list(value.countries) + list(value.addresses)
+    if unsupported:
+        log.warning("Country codes and address patterns in node lists are not supported "
+                    "yet and are ignored: %s", ", ".join(unsupported))
+    return NameSet(frozenset(value.fingerprints) | frozenset(value.nicknames))
+
+
+def path_restrictions(options: Options) -> PathRestrictions:
+    """The torrc options that shape paths."""
+    return PathRestrictions(
+        exclude_nodes=_names(options.get("ExcludeNodes")),
+        exclude_exit_nodes=_names(options.get("ExcludeExitNodes")),
+        exit_nodes=_names(options.get("ExitNodes")),
+        entry_nodes=_names(options.get("EntryNodes")),
+        middle_nodes=_names(options.get("MiddleNodes")),
+        strict_nodes=bool(options.get("StrictNodes")),
+        enforce_distinct_subnets=bool(options.get("EnforceDistinctSubnets")),
+    )
+
+
+def build_timeout(options: Options) -> float:
+    """CircuitBuildTimeout when fixed, else tor's initial 60 s."""
+    fixed = float(options.get("CircuitBuildTimeout") or 0)
+    if fixed > 0 and not options.get("LearnCircuitBuildTimeout"):
+        return fixed
+    return DEFAULT_BUILD_TIMEOUT
+
+
+class Daemon:
+    """The running Zwiebel process."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.data_dir = data_directory(options)
+        self.bootstrap = BootstrapState(on_change=lambda line: log.log(NOTICE, "%s", line))
+        self.channels = ChannelManager()
+        use_md = options.get("UseMicrodescriptors")
+        self.directory = DirectoryManager(
+            trusted_authorities(options), self.data_dir, use_md is not False,
+            self.channels, self.bootstrap,
+        )
+        self.circuits = CircuitManager(
+            self.directory, self.channels, path_restrictions(options),
+            self.data_dir / "state", self.bootstrap, build_timeout(options),
+            float(options.get("MaxCircuitDirtiness")), bool(options.get("UseEntryGuards")),
+        )
+        self.listeners: list[SocksListener] = []
+        self._stop = asyncio.Event()
+
+    async def run(self) -> int:
+        """Start everything, wait for a signal, shut down."""
+        self._install_signals()
+        self.bootstrap.announce()
+        await self._start_listeners()
+        tasks = [asyncio.create_task(self._bootstrap_and_refresh())]
+        await self._stop.wait()
+        for task in tasks:
+            task.cancel()
+        self.shutdown()
+        return 0
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+
+    def _on_stop_signal(self, sig: int) -> None:
+        log.log(NOTICE, "Catching signal %s, exiting cleanly.", signal.Signals(sig).name)
+        self._stop.set()
+
+    async def _start_listeners(self) -> None:
+        socks = SocksOptions(
+            safe_socks=bool(self.options.get("SafeSocks")),
+            test_socks=bool(self.options.get("TestSocks")),
+            safe_logging=str(self.options.get("SafeLogging")) != "0",
+        )
+        for spec in self.options.socks_ports:
+            if spec.port == 0 and not spec.auto:
+                continue
+            listener = SocksListener(spec, self.circuits, socks)
+            await listener.start()
+            self.listeners.append(listener)
+
+    async def _bootstrap_and_refresh(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self.directory.bootstrap()
+                break
+            except (DirectoryError, CircuitError, OSError, TimeoutError, ValueError) as exc:
+                log.warning("Problem bootstrapping: %s. Retrying in %.0f s.", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        await self._first_circuit()
+        await self.directory.run_refresh_loop()
+
+    async def _first_circuit(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self.circuits.build_exit_circuit(None, None, set())
+                return
+            except (CircuitError, OSError, TimeoutError) as exc:
+                log.warning("Failed to build a first circuit: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    def shutdown(self) -> None:
+        """Close listeners, circuits and channels; save state."""
+        for listener in self.listeners:
+            listener.close()
+        self.circuits.close_all()
+        self.channels.close_all()
+        self.circuits.save_state()
+        log.log(NOTICE, "Zwiebel %d exiting.", os.getpid())

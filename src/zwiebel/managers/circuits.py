@@ -1,0 +1,248 @@
+"""The client's circuit manager (path-spec 2, guard-spec 4; tor's circuituse.c).
+
+It builds three-hop exit circuits (guard from the guard selection, middle and exit by
+bandwidth weight), hands streams circuits that suit them — an exit that accepts the
+target, the same isolation key, not dirtier than MaxCircuitDirtiness — and retries a
+stream on a fresh circuit after EXITPOLICY, a timeout or a dead circuit, as tor does.
+Guard state is saved in DataDirectory/state after every change.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Hashable
+from dataclasses import replace
+from pathlib import Path
+
+from zwiebel.cells.relay_msgs import EndReason, Resolved
+from zwiebel.config.files import atomic_write
+from zwiebel.managers.bootstrap import BootstrapState, Phase
+from zwiebel.managers.channels import ChannelManager
+from zwiebel.managers.directory import DirectoryManager
+from zwiebel.netdir.guards import CircState, Guard, GuardContext, GuardSelection
+from zwiebel.netdir.netdir import NetDir
+from zwiebel.netdir.path import NoPathError, Purpose, choose_path
+from zwiebel.netdir.relay import RelayInfo
+from zwiebel.netdir.restrict import PathRestrictions
+from zwiebel.runtime.channel import ChannelError
+from zwiebel.runtime.circuit import Circuit, CircuitError
+from zwiebel.runtime.clock import monotonic, randbelow, utcnow
+from zwiebel.runtime.stream import Stream, StreamClosed
+from zwiebel.state.guard_line import format_guard_line, parse_guard_line
+from zwiebel.state.statefile import StateFile, format_state, parse_state, with_written
+
+log = logging.getLogger("zwiebel")
+
+#: How many circuits a stream may try before it fails (tor: up to the stream's timeout).
+STREAM_ATTEMPTS = 4
+#: Seconds to wait for CONNECTED: tor waits 10 s on the first try, then 15 s.
+BEGIN_TIMEOUTS = (10.0, 15.0, 15.0, 15.0)
+#: Build attempts before a request fails with "no route".
+BUILD_ATTEMPTS = 3
+
+
+class CircuitManager:
+    """Owns the client's exit circuits and its guards."""
+
+    def __init__(
+        self,
+        directory: DirectoryManager,
+        channels: ChannelManager,
+        restrictions: PathRestrictions,
+        state_path: Path,
+        bootstrap: BootstrapState,
+        build_timeout: float,
+        max_dirtiness: float,
+        use_guards: bool,
+    ) -> None:
+        self._dir = directory
+        self._channels = channels
+        self._rules = restrictions
+        self._state_path = state_path
+        self._bootstrap = bootstrap
+        self._build_timeout = build_timeout
+        self._max_dirtiness = max_dirtiness
+        self._use_guards = use_guards
+        self._guards = GuardSelection()
+        self._state = StateFile()
+        self._circuits: list[Circuit] = []
+        self._next_id = 1
+        self._load_state()
+
+    # -- state file -------------------------------------------------------------
+    def _load_state(self) -> None:
+        try:
+            self._state = parse_state(self._state_path.read_text())
+        except OSError:
+            return
+        records = [parse_guard_line(v) for v in self._state.get_all("Guard")]
+        self._guards.load_records(records, utcnow())
+
+    def save_state(self) -> None:
+        """Write the guards to the state file atomically, in tor's format."""
+        lines = [format_guard_line(r, i) for i, r in enumerate(self._guards.records())]
+        self._state = self._state.replace_all("Guard", lines)
+        now = utcnow()
+        text = format_state(with_written(self._state, now, "0.4.9.11"), now)
+        atomic_write(str(self._state_path), text)
+
+    # -- circuits ------------------------------------------------------------------
+    @property
+    def circuits(self) -> list[Circuit]:
+        """Open client circuits."""
+        self._circuits = [c for c in self._circuits if c.is_open]
+        return list(self._circuits)
+
+    def new_identity(self) -> None:
+        """NEWNYM: no circuit used so far is handed to a new stream again."""
+        for circuit in self.circuits:
+            circuit.dirty_since = circuit.dirty_since or monotonic()
+            circuit.isolation = ("retired", circuit.global_id)
+
+    async def open_stream(
+        self, address: str, port: int, isolation: Hashable
+    ) -> tuple[Stream, Circuit]:
+        """A connected stream to address:port on a suitable circuit, with tor's retries."""
+        excluded: set[bytes] = set()
+        last: Exception = StreamClosed(EndReason.MISC)
+        for attempt in range(STREAM_ATTEMPTS):
+            circuit = await self.circuit_for(address, port, isolation, excluded)
+            try:
+                stream = await circuit.open_stream(address, port, BEGIN_TIMEOUTS[attempt])
+            except StreamClosed as exc:
+                last = exc
+                if exc.reason not in (EndReason.EXITPOLICY, EndReason.TIMEOUT,
+                                      EndReason.DESTROY, EndReason.RESOURCELIMIT,
+                                      EndReason.HIBERNATING):
+                    raise
+                excluded.add(circuit.path[-1].rsa_identity)
+                log.info("Stream to port %d failed (%s); retrying on another circuit.",
+                         port, _reason(exc.reason))
+                continue
+            return stream, circuit
+        raise last
+
+    async def resolve(self, hostname: str, isolation: Hashable) -> Resolved:
+        """RELAY_RESOLVE through an exit circuit (tor-spec 6.4)."""
+        circuit = await self.circuit_for(None, None, isolation, set())
+        return await circuit.resolve(hostname, BEGIN_TIMEOUTS[0])
+
+    async def circuit_for(
+        self, address: str | None, port: int | None, isolation: Hashable, excluded: set[bytes]
+    ) -> Circuit:
+        """An open circuit that suits the request, building one if needed."""
+        for circuit in self.circuits:
+            if self._suits(circuit, address, port, isolation, excluded):
+                circuit.isolation = isolation
+                return circuit
+        circuit = await self.build_exit_circuit(address, port, excluded)
+        circuit.isolation = isolation
+        return circuit
+
+    def _suits(
+        self, circuit: Circuit, address: str | None, port: int | None,
+        isolation: Hashable, excluded: set[bytes],
+    ) -> bool:
+        if not circuit.path or circuit.isolation not in (None, isolation):
+            return False
+        if circuit.path[-1].rsa_identity in excluded:
+            return False
+        dirty = circuit.dirty_since
+        if dirty is not None and monotonic() - dirty > self._max_dirtiness:
+            return False
+        if port is None:
+            return True
+        return circuit.path[-1].exit_allows(_ip_or_none(address), port)
+
+    async def build_exit_circuit(
+        self, address: str | None, port: int | None, excluded: set[bytes]
+    ) -> Circuit:
+        """Build a new three-hop circuit whose exit accepts address:port."""
+        last: Exception = CircuitError("no circuit could be built")
+        for _ in range(BUILD_ATTEMPTS):
+            netdir = self._dir.netdir
+            if netdir is None:
+                raise CircuitError("no directory information yet")
+            rules = replace(self._rules, extra_excluded=frozenset(excluded))
+            try:
+                return await self._build_once(netdir, rules, address, port)
+            except NoPathError as exc:
+                raise CircuitError(f"no suitable path: {exc}") from exc
+            except (CircuitError, ChannelError, OSError, TimeoutError) as exc:
+                last = exc
+                log.info("Circuit build failed: %s", exc)
+        raise CircuitError(f"circuit build failed: {last}")
+
+    async def _build_once(
+        self, netdir: NetDir, rules: PathRestrictions, address: str | None, port: int | None
+    ) -> Circuit:
+        guard = self._pick_guard(netdir, rules)
+        relay = netdir.by_rsa_id(guard[0].identity) if guard else None
+        path = choose_path(netdir, Purpose.EXIT, port, relay, randbelow, rules,
+                           target_address=_ip_or_none(address))
+        try:
+            circuit = await self._build_path(list(path))
+        except (CircuitError, ChannelError, OSError, TimeoutError):
+            if guard is not None:
+                self._guards.note_failure(guard[0], utcnow())
+                self.save_state()
+            raise
+        if guard is not None:
+            ctx = GuardContext(netdir, rules, utcnow(), randbelow)
+            self._guards.note_success(guard[0], guard[1], ctx)
+            self.save_state()
+        return circuit
+
+    def _pick_guard(
+        self, netdir: NetDir, rules: PathRestrictions
+    ) -> tuple[Guard, CircState] | None:
+        if not self._use_guards:
+            return None
+        ctx = GuardContext(netdir, rules, utcnow(), randbelow)
+        self._guards.update(ctx)
+        return self._guards.select(ctx)
+
+    async def _build_path(self, path: list[RelayInfo]) -> Circuit:
+        first = path[0]
+        self._bootstrap.reach(Phase.AP_CONN)
+        channel = await self._channels.get(first.address, first.or_port, first.rsa_identity)
+        self._bootstrap.reach(Phase.AP_HANDSHAKE_DONE)
+        circuit = Circuit(channel, self._next_id)
+        self._next_id += 1
+        self._bootstrap.reach(Phase.CIRCUIT_CREATE)
+        try:
+            await circuit.create(first, self._build_timeout)
+            for relay in path[1:]:
+                await circuit.extend(relay, self._build_timeout)
+        except BaseException:
+            circuit.close("build failed")
+            raise
+        circuit.mark_open()
+        self._circuits.append(circuit)
+        log.info("Circuit %d built: %s", circuit.global_id,
+                 ",".join(f"${r.fingerprint}~{r.nickname}" for r in path))
+        self._bootstrap.reach(Phase.DONE)
+        return circuit
+
+    def close_all(self) -> None:
+        """Destroy every circuit."""
+        for circuit in self.circuits:
+            circuit.close("shutting down")
+
+
+def _ip_or_none(address: str | None) -> str | None:
+    if address is None:
+        return None
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
+
+
+def _reason(reason: int) -> str:
+    try:
+        return EndReason(reason).name
+    except ValueError:
+        return str(reason)
