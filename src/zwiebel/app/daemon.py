@@ -32,18 +32,32 @@ NOTICE = 25
 DEFAULT_BUILD_TIMEOUT = 60.0
 
 
+class StartupError(Exception):
+    """Something the operator must fix stops start-up (a port in use, a bad directory)."""
+
+
 def run(options: Options) -> int:
     """Run until stopped; returns the exit status."""
     try:
-        return asyncio.run(Daemon(options).run())
+        return asyncio.run(_main(options))
     except KeyboardInterrupt:
         return 0
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+async def _main(options: Options) -> int:
+    return await Daemon(options).run()
 
 
 def data_directory(options: Options) -> Path:
     """DataDirectory, or tor's default ~/.tor, created with mode 0700."""
     path = Path(options.data_directory or Path.home() / ".tor")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StartupError(f"Couldn't create DataDirectory {path}: {exc.strerror}") from exc
     return path
 
 
@@ -130,7 +144,12 @@ class Daemon:
             if spec.port == 0 and not spec.auto:
                 continue
             listener = SocksListener(spec, self.circuits, socks)
-            await listener.start()
+            try:
+                await listener.start()
+            except OSError as exc:
+                where = f"{spec.address}:{spec.port}"
+                raise StartupError(f"Could not bind to {where}: {exc.strerror}. "
+                                   "Is Tor (or another Zwiebel) already running?") from exc
             self.listeners.append(listener)
 
     async def _bootstrap_and_refresh(self) -> None:
