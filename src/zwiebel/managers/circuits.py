@@ -39,7 +39,9 @@ STREAM_ATTEMPTS = 4
 #: Seconds to wait for CONNECTED: tor waits 10 s on the first try, then 15 s.
 BEGIN_TIMEOUTS = (10.0, 15.0, 15.0, 15.0)
 #: Build attempts before a request fails with "no route".
-BUILD_ATTEMPTS = 3
+BUILD_ATTEMPTS = 5
+#: Seconds a relay that failed to take an extension is left out of new paths.
+FAILED_RELAY_PENALTY = 60.0
 
 
 class CircuitManager:
@@ -68,6 +70,7 @@ class CircuitManager:
         self._state = StateFile()
         self._circuits: list[Circuit] = []
         self._next_id = 1
+        self._failed: dict[bytes, float] = {}
         self._load_state()
 
     # -- state file -------------------------------------------------------------
@@ -164,7 +167,8 @@ class CircuitManager:
             netdir = self._dir.netdir
             if netdir is None:
                 raise CircuitError("no directory information yet")
-            rules = replace(self._rules, extra_excluded=frozenset(excluded))
+            avoid = frozenset(excluded) | self._recently_failed()
+            rules = replace(self._rules, extra_excluded=avoid)
             try:
                 return await self._build_once(netdir, rules, address, port)
             except NoPathError as exc:
@@ -194,6 +198,11 @@ class CircuitManager:
             self.save_state()
         return circuit
 
+    def _recently_failed(self) -> frozenset[bytes]:
+        now = monotonic()
+        self._failed = {k: t for k, t in self._failed.items() if now - t < FAILED_RELAY_PENALTY}
+        return frozenset(self._failed)
+
     def _pick_guard(
         self, netdir: NetDir, rules: PathRestrictions
     ) -> tuple[Guard, CircState] | None:
@@ -214,7 +223,11 @@ class CircuitManager:
         try:
             await circuit.create(first, self._build_timeout)
             for relay in path[1:]:
-                await circuit.extend(relay, self._build_timeout)
+                try:
+                    await circuit.extend(relay, self._build_timeout)
+                except CircuitError:
+                    self._failed[relay.rsa_identity] = monotonic()
+                    raise
         except BaseException:
             circuit.close("build failed")
             raise
