@@ -6,6 +6,8 @@
   so microdescriptor summaries show an exit) and no real tor client. Base port 21300.
   A separate network, because which exits exist and what their policies are is
   exactly what tests of the two modes assert; it starts only if a test asks.
+* Each network's exits use a test nameserver (UDP 127.0.0.1, base port + 199) as their
+  only resolver; it answers A queries for the names in ``DNS_NAMES``.
 * ``http_server``: random files 1k.bin (1 KiB), 1m.bin (1 MiB), 10m.bin (10 MiB)
   on 127.0.0.1 with their SHA-256.
 
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.dns import DnsServer
 from tests.support.httpserver import FileServer
 from zwiebel.testnet.keys import TorToolError
 from zwiebel.testnet.layout import ExitPolicyMode
@@ -29,6 +32,8 @@ from zwiebel.testnet.realtor import RealTorNetwork
 
 REAL_NETWORK_BASE_PORT = 21000
 REAL_NETWORK_OPEN_BASE_PORT = 21300
+#: Names the exits can resolve, and the addresses the test nameserver gives them.
+DNS_NAMES = {"zwiebel.test": "127.0.0.1", "www.zwiebel.test": "127.0.0.42"}
 
 
 def _report(config: pytest.Config, text: str) -> None:
@@ -40,8 +45,12 @@ def _report(config: pytest.Config, text: str) -> None:
 def _run_network(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                  name: str, base_port: int, exit_policy: ExitPolicyMode,
                  with_client: bool) -> Iterator[RealTorNetwork]:
+    dns = DnsServer(base_port + 199, DNS_NAMES)
+    dns.start()
+    request.addfinalizer(dns.stop)
     net = RealTorNetwork(tmp_path_factory.mktemp(name), base_port, authorities=1, middles=3,
-                         exits=1, exit_policy=exit_policy, with_client=with_client)
+                         exits=1, exit_policy=exit_policy, with_client=with_client,
+                         dns_port=dns.port)
     try:
         net.start()
     except TorToolError as exc:

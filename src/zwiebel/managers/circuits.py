@@ -123,6 +123,8 @@ class CircuitManager:
                 log.info("Stream to port %d failed (%s); retrying on another circuit.",
                          port, _reason(exc.reason))
                 continue
+            log.info("Stream %d to port %d attached to circuit %d.", stream.stream_id, port,
+                     circuit.global_id)
             return stream, circuit
         raise last
 
@@ -196,6 +198,7 @@ class CircuitManager:
             ctx = GuardContext(netdir, rules, utcnow(), randbelow)
             self._guards.note_success(guard[0], guard[1], ctx)
             self.save_state()
+        self._bootstrap.reach(Phase.DONE)
         return circuit
 
     def _recently_failed(self) -> frozenset[bytes]:
@@ -235,7 +238,6 @@ class CircuitManager:
         self._circuits.append(circuit)
         log.info("Circuit %d built: %s", circuit.global_id,
                  ",".join(f"${r.fingerprint}~{r.nickname}" for r in path))
-        self._bootstrap.reach(Phase.DONE)
         return circuit
 
     def close_all(self) -> None:

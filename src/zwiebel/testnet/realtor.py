@@ -76,7 +76,8 @@ class RealTorNetwork(NetworkView):
                  log_level: str = "notice", timing: Timing = DEFAULT_TIMING,
                  extra_torrc: Sequence[str] = (), timeout: float = 240.0,
                  tie_to_owner: bool = True,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None,
+                 dns_port: int | None = None) -> None:
         root = Path(base_dir).resolve()
         specs = layout.plan_nodes(base_port, authorities, middles, exits, with_client)
         super().__init__(root, base_port, ExitPolicyMode(exit_policy),
@@ -87,6 +88,7 @@ class RealTorNetwork(NetworkView):
         self._progress = progress or (lambda line: None)
         self._ctx: TorrcContext | None = None
         self._up: set[str] = set()
+        self._nameserver = f"127.0.0.1:{dns_port}" if dns_port else "127.0.0.1"
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -143,7 +145,7 @@ class RealTorNetwork(NetworkView):
         self._wait_ports_free()
         defaults = self.base_dir / "torrc-defaults"
         defaults.touch()
-        (self.base_dir / "resolv.conf").write_text("nameserver 127.0.0.1\n")
+        (self.base_dir / "resolv.conf").write_text(f"nameserver {self._nameserver}\n")
         for node in self.relays:
             self._make_keys(node, tor, gencert, defaults)
         self._ctx = self._torrc_context()
