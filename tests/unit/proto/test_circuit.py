@@ -1,0 +1,214 @@
+"""The client circuit core against simulated relays built from the relay-side primitives.
+
+Three hops: CREATE_FAST to the first, EXTEND2/ntor to the next two; then DATA and
+authenticated SENDMEs end to end, and the protocol violations that tear a circuit down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+
+import pytest
+
+from zwiebel.cells.circuit import CreatedFast, CreateFast, Destroy, DestroyReason
+from zwiebel.cells.framing import ChannelCommand
+from zwiebel.cells.linkspec import LinkSpecIPv4, LinkSpecLegacyId
+from zwiebel.cells.relay_ctrl import Extend2, Extended2, Sendme
+from zwiebel.cells.relay_message import decode_cell, encode_message
+from zwiebel.cells.relay_msgs import Begin, Data
+from zwiebel.crypto import Rng
+from zwiebel.crypto.keys import X25519Private
+from zwiebel.proto.circuit import (
+    CircuitDestroyed,
+    CircuitFailed,
+    CircuitState,
+    ClientCircuit,
+    HopAdded,
+    StreamMessage,
+    WindowOpened,
+)
+from zwiebel.proto.handshake import fast, ntor
+from zwiebel.proto.relaycrypto import RelayHopCrypto
+
+
+def counter_rng(seed: bytes = b"seed") -> Rng:
+    """Deterministic bytes: SHA-256 in counter mode."""
+    state = {"n": 0}
+
+    def rng(n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            state["n"] += 1
+            out += hashlib.sha256(seed + state["n"].to_bytes(8, "big")).digest()
+        return out[:n]
+
+    return rng
+
+
+class FakeRelay:
+    """A relay's identity, ntor key and (once created) its layer of the circuit."""
+
+    def __init__(self, index: int) -> None:
+        self.rsa_id = bytes([index]) * 20
+        self.onion = X25519Private(bytes([index + 1]) * 32)
+        self.crypto: RelayHopCrypto | None = None
+
+
+class Network:
+    """The client plus three fake relays, moving cells both ways."""
+
+    def __init__(self) -> None:
+        self.rng = counter_rng()
+        self.client = ClientCircuit(self.rng)
+        self.relays = [FakeRelay(i) for i in range(3)]
+        self.client.create_fast()
+        [(command, payload)] = self.client.cells_to_send()
+        assert command == ChannelCommand.CREATE_FAST
+        reply, keys = fast.server_handshake(self.rng, CreateFast.decode(payload).x)
+        self.relays[0].crypto = RelayHopCrypto(keys)
+        events = self.client.handle_cell(
+            ChannelCommand.CREATED_FAST, CreatedFast(reply[:20], reply[20:]).encode())
+        assert events == [HopAdded(0)]
+        for index in (1, 2):
+            self.extend_to(index)
+
+    def extend_to(self, index: int) -> None:
+        relay = self.relays[index]
+        spec = (LinkSpecIPv4(ipaddress.IPv4Address("127.0.0.1"), 9000 + index),
+                LinkSpecLegacyId(relay.rsa_id))
+        self.client.extend_ntor(spec, relay.rsa_id, relay.onion.public_bytes())
+        [(command, cell)] = self.client.cells_to_send()
+        assert command == ChannelCommand.RELAY_EARLY
+        hop, body = self.forward(cell)
+        assert hop == index - 1
+        _, msg = decode_cell(body)
+        assert isinstance(msg, Extend2)
+        reply, keys = ntor.server_handshake(self.rng, msg.hdata, relay.rsa_id, [relay.onion])
+        relay.crypto = RelayHopCrypto(keys)
+        events = self.backward(index - 1, Extended2(reply), 0)
+        assert events == [HopAdded(index)]
+
+    def forward(self, cell: bytes) -> tuple[int, bytes]:
+        """Pass a client cell along the relays; (hop that recognized it, body)."""
+        for index, relay in enumerate(self.relays):
+            assert relay.crypto is not None
+            ours, cell = relay.crypto.decrypt_forward(cell)
+            if ours:
+                return index, cell
+        raise AssertionError("no relay recognized the cell")
+
+    def backward(self, hop: int, msg: object, stream_id: int) -> list[object]:
+        """Originate `msg` at relay `hop` and deliver it to the client."""
+        body = encode_message(msg, stream_id, self.rng)  # type: ignore[arg-type]
+        crypto = self.relays[hop].crypto
+        assert crypto is not None
+        cell = crypto.originate_backward(body)
+        for index in range(hop - 1, -1, -1):
+            inner = self.relays[index].crypto
+            assert inner is not None
+            cell = inner.relay_backward(cell)
+        return list(self.client.handle_cell(ChannelCommand.RELAY, cell))
+
+
+def test_three_hop_build_and_begin_reaches_the_exit() -> None:
+    net = Network()
+    assert net.client.hops == 3
+    stream = net.client.new_stream_id()
+    net.client.send_message(Begin("127.0.0.1", 80), stream)
+    [(command, cell)] = net.client.cells_to_send()
+    assert command == ChannelCommand.RELAY
+    hop, body = net.forward(cell)
+    assert hop == 2
+    assert decode_cell(body) == (stream, Begin("127.0.0.1", 80))
+
+
+def test_hundred_data_cells_yield_an_authenticated_sendme() -> None:
+    net = Network()
+    stream = net.client.new_stream_id()
+    exit_crypto = net.relays[2].crypto
+    assert exit_crypto is not None
+    digests = []
+    for _ in range(100):
+        events = net.backward(2, Data(b"x" * 498), stream)
+        assert isinstance(events[0], StreamMessage)
+        digests.append(exit_crypto.last_backward_digest)
+    cells = net.client.cells_to_send()
+    sendmes = []
+    for _, cell in cells:
+        hop, body = net.forward(cell)
+        sendmes.append((hop, *decode_cell(body)))
+    circuit_level = [s for s in sendmes if s[1] == 0]
+    assert circuit_level == [(2, 0, Sendme.v1(digests[99]))]
+    stream_level = [s for s in sendmes if s[1] == stream]
+    assert stream_level == [(2, stream, Sendme())] * 2
+    assert net.client.bytes_received == 100 * 498
+
+
+def test_package_window_and_sendme_from_the_exit() -> None:
+    net = Network()
+    stream = net.client.new_stream_id()
+    sent = 0
+    while net.client.can_send_data(stream):
+        net.client.send_data(stream, b"y" * 498)
+        sent += 1
+    assert sent == 500  # the stream window (500) closes before the circuit's (1000)
+    exit_crypto = net.relays[2].crypto
+    assert exit_crypto is not None
+    digest_after_100 = b""
+    for index, (_, cell) in enumerate(net.client.cells_to_send()):
+        net.forward(cell)
+        if index == 99:
+            digest_after_100 = exit_crypto.last_forward_digest
+    assert net.backward(2, Sendme(), stream) == [WindowOpened(stream)]
+    assert net.backward(2, Sendme.v1(digest_after_100), 0) == [WindowOpened(0)]
+    assert net.client.can_send_data(stream)
+
+
+def test_wrong_sendme_digest_fails_the_circuit() -> None:
+    net = Network()
+    stream = net.client.new_stream_id()
+    for _ in range(100):
+        net.client.send_data(stream, b"z")
+    events = net.backward(2, Sendme.v1(b"\x00" * 20), 0)
+    assert len(events) == 1 and isinstance(events[0], CircuitFailed)
+    assert net.client.state is CircuitState.CLOSED
+
+
+def test_unexpected_sendme_fails_the_circuit() -> None:
+    net = Network()
+    events = net.backward(2, Sendme.v1(b"\x01" * 20), 0)
+    assert isinstance(events[0], CircuitFailed)
+
+
+def test_garbage_relay_cell_fails_the_circuit() -> None:
+    net = Network()
+    events = net.client.handle_cell(ChannelCommand.RELAY, bytes(509))
+    assert len(events) == 1 and isinstance(events[0], CircuitFailed)
+
+
+def test_destroy_from_the_guard() -> None:
+    net = Network()
+    payload = Destroy(DestroyReason.CHANNEL_CLOSED).encode()
+    events = net.client.handle_cell(ChannelCommand.DESTROY, payload)
+    assert events == [CircuitDestroyed(DestroyReason.CHANNEL_CLOSED)]
+    assert net.client.state is CircuitState.CLOSED
+
+
+def test_client_destroy_is_queued() -> None:
+    net = Network()
+    net.client.destroy()
+    assert net.client.cells_to_send() == [
+        (ChannelCommand.DESTROY, Destroy(DestroyReason.NONE).encode())]
+
+
+@pytest.mark.parametrize("count", [8, 9])
+def test_relay_early_budget(count: int) -> None:
+    net = Network()  # two EXTEND2 cells used two RELAY_EARLY cells
+    commands = []
+    for _ in range(count):
+        net.client.send_message(Begin("127.0.0.1", 80), 1, early=True)
+        commands += [c for c, _ in net.client.cells_to_send()]
+    early = commands.count(ChannelCommand.RELAY_EARLY)
+    assert early == 6
+    assert commands.count(ChannelCommand.RELAY) == count - 6
