@@ -11,7 +11,6 @@ import base64
 import datetime as dt
 import ipaddress
 import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -31,8 +30,7 @@ from zwiebel.proto.channel import (
     ProtocolViolation,
 )
 
-pytestmark = [pytest.mark.interop,
-              pytest.mark.skipif(shutil.which("tor") is None, reason="tor not installed")]
+pytestmark = pytest.mark.interop
 
 OR_PORT = 23160
 HOST = "127.0.0.1"

@@ -59,6 +59,9 @@ class Channel(asyncio.Protocol):
         self.opened_at = monotonic()
         self.bytes_read = 0
         self.bytes_written = 0
+        #: Set by the channel manager: the ORCONN ID and a callback run once on close.
+        self.conn_id = 0
+        self.on_close: CloseSink | None = None
         self._transport: asyncio.Transport | None = None
         self._initiator: ChannelInitiator | None = None
         self._decoder: CellDecoder | None = None
@@ -201,6 +204,8 @@ class Channel(asyncio.Protocol):
         if self._closed_reason is not None:
             return
         self._closed_reason = reason
+        if self.on_close is not None:
+            self.on_close(reason)
         self.writable.set()
         if not self.ready.done():
             self.ready.set_exception(ChannelError(reason))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+from collections.abc import Callable
 
 from zwiebel.cells.circuit import DestroyReason
 from zwiebel.cells.linkspec import LinkSpecEd25519Id, LinkSpecIPv4, LinkSpecLegacyId
@@ -27,7 +28,7 @@ from zwiebel.proto.circuit import (
     WindowOpened,
 )
 from zwiebel.runtime.channel import Channel
-from zwiebel.runtime.clock import monotonic, rng
+from zwiebel.runtime.clock import monotonic, rng, utcnow
 from zwiebel.runtime.stream import Stream, StreamClosed
 
 log = logging.getLogger("zwiebel")
@@ -47,6 +48,9 @@ class Circuit:
         self.circ_id = channel.allocate_circuit(self._on_cell, self._on_channel_closed)
         self.path: list[RelayInfo] = []
         self.created_at = monotonic()
+        self.time_created = utcnow()
+        #: Called once with the reason when the circuit is torn down (for CIRC events).
+        self.on_teardown: Callable[[str], None] | None = None
         self.dirty_since: float | None = None
         self.isolation: object | None = None
         self.closed_reason: str | None = None
@@ -190,6 +194,8 @@ class Circuit:
         if self.closed_reason is not None:
             return
         self.closed_reason = reason
+        if self.on_teardown is not None:
+            self.on_teardown(reason)
         self.channel.release_circuit(self.circ_id)
         if self._hop_waiter is not None and not self._hop_waiter.done():
             self._hop_waiter.set_exception(CircuitError(reason))

@@ -9,6 +9,7 @@ waits until the buffer has gone out, which gives callers backpressure.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from zwiebel.cells.relay import RELAY_DATA_MAX
@@ -47,6 +48,8 @@ class Stream:
         self.end_reason: int | None = None
         self.bytes_read = 0
         self.bytes_written = 0
+        #: Called once with the END reason when the stream ends (for STREAM events).
+        self.on_end: Callable[[int], None] | None = None
         self._incoming: asyncio.Queue[bytes] = asyncio.Queue()
         self._sendbuf = bytearray()
         self._wake = asyncio.Event()
@@ -77,6 +80,8 @@ class Stream:
         if self.end_reason is not None:
             return
         self.end_reason = reason
+        if self.on_end is not None:
+            self.on_end(reason)
         if not self.opened.done():
             if isinstance(msg, End):
                 self.opened.set_result(msg)
