@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.dns import DnsServer
-from tests.support.httpserver import FileServer
+from zwiebel.testnet.fileserver import FileServer
 from zwiebel.testnet.keys import TorToolError
 from zwiebel.testnet.layout import ExitPolicyMode
 from zwiebel.testnet.ready import NetworkError

@@ -15,9 +15,9 @@ import pytest
 
 from tests.interop.conftest import DNS_NAMES
 from tests.support.fetch import curl_via_socks
-from tests.support.httpserver import FileServer
-from tests.support.zwiebel import ZwiebelProcess
+from zwiebel.testnet.fileserver import FileServer
 from zwiebel.testnet.realtor import RealTorNetwork
+from zwiebel.testnet.zwiebelproc import ZwiebelProcess
 
 pytestmark = pytest.mark.interop
 
@@ -38,16 +38,15 @@ def zwiebel_client(real_network: RealTorNetwork,
     """A bootstrapped Zwiebel client on full descriptors (the exits accept 127/8 only)."""
     port = real_network.spare_port(0)
     data = tmp_path_factory.mktemp("zwiebel-client") / "data"
-    proc = ZwiebelProcess(data, client_torrc(real_network, port, "UseMicrodescriptors 0"))
-    proc.socks_port = port  # type: ignore[attr-defined]
+    proc = ZwiebelProcess(data, client_torrc(real_network, port, "UseMicrodescriptors 0"),
+                          socks_port=port)
     with proc:
         proc.wait_for(r"Bootstrapped 100% \(done\): Done", BOOTSTRAP_TIMEOUT)
         yield proc
 
 
 def _socks(proc: ZwiebelProcess) -> int:
-    port: int = proc.socks_port  # type: ignore[attr-defined]
-    return port
+    return proc.socks_port
 
 
 def test_bootstrap_log_and_caches(zwiebel_client: ZwiebelProcess) -> None:

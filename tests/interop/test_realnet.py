@@ -13,8 +13,8 @@ import pytest
 
 from tests.support.control import open_control
 from tests.support.fetch import curl_via_socks
-from tests.support.httpserver import FileServer
 from zwiebel.testnet.dirpoll import fetch_dir_document, parse_status_entries
+from zwiebel.testnet.fileserver import FileServer
 from zwiebel.testnet.realtor import RealTorNetwork
 
 pytestmark = pytest.mark.interop

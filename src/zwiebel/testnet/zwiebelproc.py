@@ -1,5 +1,7 @@
 """Running a Zwiebel daemon as a subprocess and waiting on its log lines.
 
+Used by `zwiebel testnet` and by the interop tests.
+
 The log goes to stdout at the level asked for; a reader thread keeps every line so a
 test can wait, with a bound, for a line matching a pattern (never a fixed sleep).
 """
@@ -19,8 +21,10 @@ from types import TracebackType
 class ZwiebelProcess:
     """`python -m zwiebel -f TORRC` with the given torrc lines."""
 
-    def __init__(self, data_dir: Path, torrc_lines: Sequence[str], log_level: str = "info") -> None:
+    def __init__(self, data_dir: Path, torrc_lines: Sequence[str], log_level: str = "info",
+                 socks_port: int = 0) -> None:
         self.data_dir = data_dir
+        self.socks_port = socks_port
         self.torrc = data_dir.parent / f"{data_dir.name}.torrc"
         self.lines: list[str] = []
         self._cond = threading.Condition()
