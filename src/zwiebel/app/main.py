@@ -18,6 +18,7 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from zwiebel import TOR_COMPAT_VERSION, __version__
 from zwiebel.app.cli import Command, CommandLine, parse_command_line, torrc_domains
@@ -79,26 +80,31 @@ def load_options(cmd: CommandLine) -> tuple[Options, list[str]]:
     return validate(options)
 
 
-def _fingerprint_file(options: Options) -> str:
-    return os.path.join(str(options.data_directory), "fingerprint")
+def list_fingerprint(options: Options, key_type: str = "") -> int:
+    """``--list-fingerprint [rsa|ed25519]``: load (or create) the relay keys as tor's
+    ``do_list_fingerprint`` does, write ``DataDirectory/fingerprint`` and
+    ``fingerprint-ed25519``, and print ``Nickname FINGERPRINT`` (RSA in groups of four,
+    or the base64 Ed25519 identity)."""
+    from pathlib import Path
 
+    from zwiebel.features.relay.keys import KeyFileError, RelayKeys, write_fingerprint_files
 
-def list_fingerprint(options: Options) -> int:
-    """``--list-fingerprint``: print ``Nickname FINGERPRINT`` from the relay's data.
-
-    The relay feature writes ``DataDirectory/fingerprint`` as tor does; until a relay
-    has run there is nothing to print.
-    """
     log = logging.getLogger(LOGGER_NAME)
+    if key_type not in ("", "rsa", "ed25519"):
+        log.error("If you give a key type, you must specify 'rsa' or 'ed25519'. Exiting.")
+        return 1
     if not options.or_ports:
         log.error("Clients don't have long-term identity keys. Exiting.")
         return 1
+    data_dir = Path(str(options.data_directory)).expanduser()
+    nickname = options.nickname or "Unnamed"
     try:
-        with open(_fingerprint_file(options), encoding="ascii") as handle:
-            print(handle.read().strip())
-    except OSError:
-        log.error("Zwiebel is not a relay yet: no identity keys in %s.", options.data_directory)
+        keys = RelayKeys.load_or_create(data_dir / "keys", datetime.now(UTC), os.urandom)
+        write_fingerprint_files(data_dir, nickname, keys)
+    except (OSError, KeyFileError) as exc:
+        log.error("Error initializing keys; exiting. (%s)", exc)
         return 1
+    print(f"{nickname} {keys.ed25519_b64 if key_type == 'ed25519' else keys.fingerprint_spaced}")
     return 0
 
 

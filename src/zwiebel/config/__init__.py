@@ -50,11 +50,14 @@ from zwiebel.config.registry import (
     Registry,
     register_options,
 )
+from zwiebel.config.relay_options import RELAY_OPTIONS
 from zwiebel.config.testnet import TESTNET_OPTIONS
 from zwiebel.config.validate import validate
 from zwiebel.config.values import RouterSet
 
-BUILTIN_OPTIONS: tuple[OptionDef, ...] = DAEMON_OPTIONS + CLIENT_OPTIONS + TESTNET_OPTIONS
+BUILTIN_OPTIONS: tuple[OptionDef, ...] = (
+    DAEMON_OPTIONS + CLIENT_OPTIONS + TESTNET_OPTIONS + RELAY_OPTIONS
+)
 
 
 def builtin_registry() -> Registry:

@@ -123,11 +123,14 @@ def test_list_fingerprint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["-f", client, "--list-fingerprint", *NO_DEFAULTS]) == 1
     assert "Clients don't have long-term identity keys" in capsys.readouterr().out
     relay = write(tmp_path, f"DataDirectory {tmp_path}\nORPort 9001\nNickname r1\n")
-    assert main(["-f", relay, "--list-fingerprint", *NO_DEFAULTS]) == 1
-    assert "not a relay yet" in capsys.readouterr().out
-    (tmp_path / "fingerprint").write_text("r1 ABCD EF01\n")
     assert main(["-f", relay, "--list-fingerprint", *NO_DEFAULTS]) == 0
-    assert capsys.readouterr().out.endswith("r1 ABCD EF01\n")
+    first = capsys.readouterr().out.strip().splitlines()[-1]
+    name, *groups = first.split(" ")
+    assert name == "r1" and len(groups) == 10 and all(len(g) == 4 for g in groups)
+    assert (tmp_path / "keys" / "secret_id_key").exists()
+    assert (tmp_path / "fingerprint").read_text() == "r1 " + "".join(groups) + "\n"
+    assert main(["-f", relay, "--list-fingerprint", *NO_DEFAULTS]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == first
 
 
 def test_dump_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
