@@ -1,0 +1,363 @@
+"""One circuit as a relay sees it, sans I/O (tor-spec 5.1-5.6, 6.1, 7.3; tor's command.c,
+relay.c, circuitbuild_relay.c).
+
+A `RelayCircuit` exists once a CREATE_FAST/CREATE2 was answered (`relay_create`). It sits
+between the *previous* side (toward the client, "p_chan") and, after an EXTEND2, the
+*next* side ("n_chan"). The runtime feeds it cells with `from_prev` / `from_next`; it
+returns events and queues `OutCell`s (direction, command, payload) for `cells_to_send()`.
+
+Rules, as tor 0.4.9 applies them:
+
+* a relay cell from the client is decrypted with our layer; if recognized it is for us
+  (stream messages go to `relay_streams`, EXTEND2/TRUNCATE/SENDME/DROP are handled here),
+  otherwise it goes on to the next hop unchanged, keeping RELAY_EARLY. An unrecognized
+  cell on a circuit that ends here is a protocol violation;
+* at most 8 RELAY_EARLY cells from the client; a RELAY_EARLY from the next hop closes the
+  circuit (both with reason PROTOCOL); EXTEND2 outside RELAY_EARLY, or on stream != 0, is
+  dropped; EXTEND2 when a next hop exists or is pending, with TAP/CREATE_FAST handshakes,
+  without an RSA identity, or without an IPv4/IPv6 address closes with PROTOCOL;
+* CREATED2 from the next hop becomes EXTENDED2 toward the client; a failed extension
+  (`extend_failed`) closes with CONNECTFAILED;
+* DESTROY from either side closes the circuit and is passed on to the other side with
+  reason DESTROYED, never the original reason ("could be used as a side channel");
+* TRUNCATE destroys the next hop and answers TRUNCATED with reason REQUESTED;
+* circuit-level SENDMEs are version 1 (proposal 289), verified and emitted with the
+  running digests of `relaycrypto`.
+
+Bad input never raises: it becomes a `CircuitClosed` event with the DESTROY reason and a
+message for the log, after the DESTROY cells are queued.
+
+Byte counters count cells (514 bytes each on a link-v4+ channel) in each direction on each
+side, and stream payload bytes at the edge. Not here: congestion control (proposal 324),
+conflux, onion-service commands (dropped as unrecognized), CGO relay crypto.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from zwiebel.cells.circuit import Created2, Destroy, DestroyReason, HandshakeType
+from zwiebel.cells.framing import ChannelCommand
+from zwiebel.cells.linkspec import (
+    LinkSpecEd25519Id,
+    LinkSpecIPv4,
+    LinkSpecIPv6,
+    LinkSpecLegacyId,
+)
+from zwiebel.cells.relay import RELAY_DATA_MAX, RelayCell
+from zwiebel.cells.relay_ctrl import Extend2, Extended2, Sendme, Truncate, Truncated
+from zwiebel.cells.relay_message import RelayMessage, decode_message, encode_message
+from zwiebel.cells.relay_msgs import Begin, BeginDir, Data, End, EndReason, Resolve
+from zwiebel.crypto import Rng
+from zwiebel.encoding import ParseError
+from zwiebel.proto.handshake.keys import KeyMaterial
+from zwiebel.proto.relay_streams import (
+    StreamEvent,
+    StreamTable,
+    StreamViolation,
+    StreamWindowOpened,
+)
+from zwiebel.proto.relaycrypto import RelayHopCrypto
+from zwiebel.proto.sendme import (
+    CircuitDeliverWindow,
+    CircuitPackageWindow,
+    FlowControlViolation,
+)
+
+#: tor's MAX_RELAY_EARLY_CELLS_PER_CIRCUIT.
+MAX_RELAY_EARLY = 8
+#: Bytes of one cell on a link-v4+ channel (for byte counters).
+CELL_WIRE_LEN = 514
+
+C = ChannelCommand
+
+
+class Side(Enum):
+    """Which channel a cell goes to."""
+
+    PREV = "prev"
+    NEXT = "next"
+
+
+@dataclass(frozen=True)
+class OutCell:
+    """A cell to write on the previous or next channel of this circuit."""
+
+    side: Side
+    command: int
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class ExtendRequested:
+    """The client asked us to extend: open or reuse a channel and send `create2` on it.
+
+    `ed25519_id` is None when the client gave none (then any Ed25519 identity is fine).
+    """
+
+    rsa_id: bytes
+    ed25519_id: bytes | None
+    ipv4: LinkSpecIPv4 | None
+    ipv6: LinkSpecIPv6 | None
+    create2_payload: bytes
+
+
+@dataclass(frozen=True)
+class NextHopReleased:
+    """The next hop is gone (TRUNCATE, or its DESTROY): release its circuit ID."""
+
+
+@dataclass(frozen=True)
+class CircuitClosed:
+    """The circuit is finished; DESTROY cells are queued; release both circuit IDs."""
+
+    reason: int
+    message: str
+
+
+RelayCircuitEvent = StreamEvent | ExtendRequested | NextHopReleased | CircuitClosed
+
+
+class _Violation(Exception):
+    def __init__(self, reason: DestroyReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class RelayCircuit:
+    """A circuit at a relay: our relay-crypto layer, the next hop, edge streams."""
+
+    def __init__(self, keys: KeyMaterial, rng: Rng, *, client_channel: bool = False) -> None:
+        self._crypto = RelayHopCrypto(keys)
+        self._rng = rng
+        self._out: list[OutCell] = []
+        self._early_left = MAX_RELAY_EARLY
+        self.next_state = "none"
+        self.closed = False
+        self.streams = StreamTable(client_channel)
+        self.package = CircuitPackageWindow()
+        self.deliver = CircuitDeliverWindow()
+        self.cells = {"prev_in": 0, "prev_out": 0, "next_in": 0, "next_out": 0}
+
+    # -- output ---------------------------------------------------------------------
+    def cells_to_send(self) -> list[OutCell]:
+        """Cells queued for the channels, in order."""
+        out, self._out = self._out, []
+        for cell in out:
+            self.cells["prev_out" if cell.side is Side.PREV else "next_out"] += 1
+        return out
+
+    @property
+    def has_next(self) -> bool:
+        """True once the next hop answered CREATED2."""
+        return self.next_state == "open"
+
+    # -- cells from the channels -------------------------------------------------------
+    def from_prev(self, command: int, payload: bytes) -> list[RelayCircuitEvent]:
+        """A cell from the client's side (RELAY, RELAY_EARLY or DESTROY)."""
+        if self.closed:
+            return []
+        self.cells["prev_in"] += 1
+        if command == C.DESTROY:
+            return self._close(DestroyReason.DESTROYED, "DESTROY from the previous hop",
+                               notify_prev=False)
+        try:
+            return self._from_prev_relay(command, payload)
+        except _Violation as exc:
+            return self._close(exc.reason, str(exc))
+
+    def from_next(self, command: int, payload: bytes) -> list[RelayCircuitEvent]:
+        """A cell from the next hop (CREATED2, RELAY, RELAY_EARLY or DESTROY)."""
+        if self.closed:
+            return []
+        self.cells["next_in"] += 1
+        if command == C.DESTROY:
+            self.next_state = "none"
+            return self._close(DestroyReason.DESTROYED, "DESTROY from the next hop",
+                               notify_next=False)
+        if command == C.CREATED2 and self.next_state == "pending":
+            return self._on_created2(payload)
+        if command == C.RELAY and self.next_state == "open":
+            self._out.append(OutCell(Side.PREV, C.RELAY, self._crypto.relay_backward(payload)))
+            return []
+        return self._close(DestroyReason.PROTOCOL,
+                           f"unexpected {_name(command)} cell from the next hop")
+
+    def extend_failed(self, message: str) -> list[RelayCircuitEvent]:
+        """The runtime could not reach the next hop."""
+        if self.closed:
+            return []
+        self.next_state = "none"
+        return self._close(DestroyReason.CONNECTFAILED, message, notify_next=False)
+
+    def channel_closed(self, side: Side) -> list[RelayCircuitEvent]:
+        """The previous or next channel died."""
+        if self.closed:
+            return []
+        if side is Side.NEXT:
+            self.next_state = "none"
+        return self._close(DestroyReason.CHANNEL_CLOSED, f"{side.value} channel closed",
+                           notify_prev=side is Side.NEXT, notify_next=side is Side.PREV)
+
+    def destroy(self, reason: DestroyReason, message: str) -> list[RelayCircuitEvent]:
+        """Close the circuit on our own initiative (shutdown, resource limits)."""
+        return [] if self.closed else self._close(reason, message)
+
+    # -- edge replies (called by the exit) -------------------------------------------------
+    def send_to_client(self, msg: RelayMessage, stream_id: int) -> None:
+        """Originate a relay message toward the client (CONNECTED, END, RESOLVED...)."""
+        if self.closed:
+            return
+        if isinstance(msg, End) and stream_id:
+            self.streams.forget(stream_id)
+        body = encode_message(msg, stream_id, self._rng)
+        self._out.append(OutCell(Side.PREV, C.RELAY, self._crypto.originate_backward(body)))
+
+    def can_send_data(self, stream_id: int) -> bool:
+        """True if the circuit and stream package windows allow one more DATA cell."""
+        return not self.closed and self.package.can_send() and self.streams.can_send(stream_id)
+
+    def send_data(self, stream_id: int, data: bytes) -> None:
+        """Originate one DATA cell (at most 498 bytes); check `can_send_data` first."""
+        if len(data) > RELAY_DATA_MAX:
+            raise ValueError("DATA longer than one relay cell")
+        self.send_to_client(Data(data), stream_id)
+        self.package.on_data_sent(self._crypto.last_backward_digest)
+        self.streams.on_sent(stream_id, len(data))
+
+    def statistics(self) -> dict[str, object]:
+        """A snapshot for the control port: cells and bytes per side, streams, windows."""
+        c = self.cells
+        return {
+            "next": self.next_state, "streams": len(self.streams),
+            "cells": dict(c),
+            "bytes_read": (c["prev_in"] + c["next_in"]) * CELL_WIRE_LEN,
+            "bytes_written": (c["prev_out"] + c["next_out"]) * CELL_WIRE_LEN,
+            "package_window": self.package.window, "deliver_window": self.deliver.window,
+            "relay_early_left": self._early_left,
+        }
+
+    # -- internals ------------------------------------------------------------------------
+    def _from_prev_relay(self, command: int, payload: bytes) -> list[RelayCircuitEvent]:
+        if command not in (C.RELAY, C.RELAY_EARLY):
+            raise _Violation(DestroyReason.PROTOCOL, f"unexpected {_name(command)} cell")
+        early = command == C.RELAY_EARLY
+        if early:
+            if self._early_left == 0:
+                raise _Violation(DestroyReason.PROTOCOL, "too many RELAY_EARLY cells")
+            self._early_left -= 1
+        ours, body = self._crypto.decrypt_forward(payload)
+        if not ours:
+            if self.next_state != "open":
+                raise _Violation(DestroyReason.PROTOCOL,
+                                 "unrecognized relay cell, but the circuit stops here")
+            self._out.append(OutCell(Side.NEXT, command, body))
+            return []
+        try:
+            cell = RelayCell.decode(body)
+        except ParseError as exc:
+            raise _Violation(DestroyReason.PROTOCOL, f"bad relay cell: {exc}") from exc
+        return self._on_recognized(cell, early)
+
+    def _on_recognized(self, cell: RelayCell, early: bool) -> list[RelayCircuitEvent]:
+        try:
+            msg = decode_message(cell.command, cell.data)
+        except ParseError as exc:
+            if cell.stream_id and cell.command in (Begin.command, BeginDir.command,
+                                                   Resolve.command):
+                self.send_to_client(End(EndReason.TORPROTOCOL), cell.stream_id)
+                return []
+            raise _Violation(DestroyReason.PROTOCOL, f"malformed relay message: {exc}") from exc
+        if isinstance(msg, Data):
+            self._count_data(cell.stream_id)
+        if cell.stream_id == 0:
+            return self._on_control(msg, early)
+        if isinstance(msg, (Extend2, Truncate)):
+            return []
+        try:
+            events, replies = self.streams.handle(cell.stream_id, msg)
+        except StreamViolation as exc:
+            raise _Violation(DestroyReason.PROTOCOL, str(exc)) from exc
+        for stream_id, reply in replies:
+            self.send_to_client(reply, stream_id)
+        for _ in range(self.streams.sendmes_due(cell.stream_id)):
+            self.send_to_client(Sendme(), cell.stream_id)
+        return list(events)
+
+    def _count_data(self, stream_id: int) -> None:
+        if stream_id == 0:
+            raise _Violation(DestroyReason.PROTOCOL, "DATA on stream 0")
+        try:
+            sendme = self.deliver.on_data_received(self._crypto.last_forward_digest)
+        except FlowControlViolation as exc:
+            raise _Violation(DestroyReason.PROTOCOL, str(exc)) from exc
+        if sendme is not None:
+            self.send_to_client(sendme, 0)
+
+    def _on_control(self, msg: RelayMessage, early: bool) -> list[RelayCircuitEvent]:
+        if isinstance(msg, Sendme):
+            verdict = self.package.on_sendme(msg)
+            if verdict.is_violation:
+                raise _Violation(DestroyReason.PROTOCOL, f"bad circuit SENDME: {verdict.value}")
+            return [StreamWindowOpened(0)]
+        if isinstance(msg, Extend2):
+            return self._on_extend2(msg, early)
+        if isinstance(msg, Truncate):
+            return self._on_truncate()
+        return []
+
+    def _on_extend2(self, msg: Extend2, early: bool) -> list[RelayCircuitEvent]:
+        if not early:
+            return []
+        if self.next_state != "none":
+            raise _Violation(DestroyReason.PROTOCOL, "EXTEND2 when a next hop already exists")
+        if msg.htype not in (HandshakeType.NTOR, HandshakeType.NTOR_V3):
+            raise _Violation(DestroyReason.PROTOCOL, f"EXTEND2 with handshake type {msg.htype}")
+        specs = msg.link_specifiers
+        rsa = next((s.fingerprint for s in specs if isinstance(s, LinkSpecLegacyId)), None)
+        ed = next((s.key for s in specs if isinstance(s, LinkSpecEd25519Id)), None)
+        ipv4 = next((s for s in specs if isinstance(s, LinkSpecIPv4)), None)
+        ipv6 = next((s for s in specs if isinstance(s, LinkSpecIPv6)), None)
+        if rsa is None or rsa == bytes(20):
+            raise _Violation(DestroyReason.PROTOCOL, "EXTEND2 without an RSA identity")
+        if ipv4 is None and ipv6 is None:
+            raise _Violation(DestroyReason.PROTOCOL, "EXTEND2 without an address")
+        self.next_state = "pending"
+        return [ExtendRequested(rsa, ed, ipv4, ipv6, msg.create2().encode())]
+
+    def _on_created2(self, payload: bytes) -> list[RelayCircuitEvent]:
+        try:
+            created = Created2.decode(payload)
+        except ParseError as exc:
+            return self._close(DestroyReason.PROTOCOL, f"bad CREATED2 from the next hop: {exc}")
+        self.next_state = "open"
+        self.send_to_client(Extended2(created.hdata), 0)
+        return []
+
+    def _on_truncate(self) -> list[RelayCircuitEvent]:
+        events: list[RelayCircuitEvent] = []
+        if self.next_state != "none":
+            self._out.append(OutCell(Side.NEXT, C.DESTROY, Destroy(DestroyReason.NONE).encode()))
+            self.next_state = "none"
+            events.append(NextHopReleased())
+        self.send_to_client(Truncated(DestroyReason.REQUESTED), 0)
+        return events
+
+    def _close(self, reason: DestroyReason, message: str, *, notify_prev: bool = True,
+               notify_next: bool = True) -> list[RelayCircuitEvent]:
+        prev_reason = reason
+        if notify_next and self.next_state != "none":
+            self._out.append(OutCell(Side.NEXT, C.DESTROY, Destroy(reason).encode()))
+        if notify_prev:
+            self._out.append(OutCell(Side.PREV, C.DESTROY, Destroy(prev_reason).encode()))
+        self.closed = True
+        self.next_state = "none"
+        return [CircuitClosed(int(reason), message)]
+
+
+def _name(command: int) -> str:
+    try:
+        return ChannelCommand(command).name
+    except ValueError:
+        return f"command-{command}"

@@ -1,0 +1,121 @@
+"""A relay's answer to CREATE_FAST and CREATE2 (tor-spec 5.1, 5.1.4, 5.1.5; proposals/332).
+
+`answer_create(command, payload, keys, rng)` runs the server half of the handshake the
+cell asks for and returns the reply cell and the circuit's key material, or raises
+`CreateRefused` with the DESTROY reason tor 0.4.9 uses (`command.c`):
+
+* CREATE (TAP) and CREATE2 with HTYPE 0 (TAP): "We no longer accept TAP, for any
+  reason" -> DESTROY with reason PROTOCOL;
+* CREATE2 with HTYPE 1 (tor's internal CREATE_FAST number) or an unknown HTYPE, and
+  malformed cells -> PROTOCOL;
+* a handshake that fails (onionskin for another relay, unknown onion key, bad MAC)
+  -> PROTOCOL, as tor's cpuworker reply "failed" closes the circuit.
+
+ntor-v3's client message (its extensions, e.g. the congestion-control request) is read
+and answered with an empty server message: Zwiebel relays do not negotiate proposal-324
+congestion control, so the client keeps fixed SENDME windows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zwiebel.cells.circuit import (
+    Create2,
+    Created2,
+    CreatedFast,
+    CreateFast,
+    DestroyReason,
+    HandshakeType,
+)
+from zwiebel.cells.framing import ChannelCommand
+from zwiebel.crypto import Rng
+from zwiebel.crypto.keys import X25519Private
+from zwiebel.encoding import ParseError
+from zwiebel.proto.handshake import fast, ntor, ntor_v3
+from zwiebel.proto.handshake.keys import KeyMaterial
+
+#: Cell commands that open a circuit at a relay.
+CREATE_COMMANDS = frozenset({ChannelCommand.CREATE, ChannelCommand.CREATE_FAST,
+                             ChannelCommand.CREATE2})
+
+
+@dataclass(frozen=True)
+class OnionKeys:
+    """What the circuit handshakes need of a relay's keys.
+
+    `ntor_keys` are the current ntor onion key first, then the previous one (still
+    accepted until it expires, tor-spec 5.1.4 "KEYID").
+    """
+
+    rsa_id_digest: bytes
+    ed25519_id: bytes
+    ntor_keys: tuple[X25519Private, ...]
+
+
+class CreateRefused(Exception):
+    """The create cell is refused; answer with DESTROY `reason`."""
+
+    def __init__(self, reason: DestroyReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CreateAnswer:
+    """The reply cell (command, 509-byte payload) and the new hop's keys."""
+
+    command: ChannelCommand
+    payload: bytes
+    keys: KeyMaterial
+    handshake: str
+
+
+def answer_create(command: int, payload: bytes, keys: OnionKeys, rng: Rng) -> CreateAnswer:
+    """Run the server half of the handshake in a CREATE* cell."""
+    try:
+        if command == ChannelCommand.CREATE_FAST:
+            return _answer_fast(payload, rng)
+        if command == ChannelCommand.CREATE2:
+            return _answer_create2(Create2.decode(payload), keys, rng)
+    except ParseError as exc:
+        raise CreateRefused(DestroyReason.PROTOCOL, f"bad {_name(command)} cell: {exc}") from exc
+    if command == ChannelCommand.CREATE:
+        raise CreateRefused(DestroyReason.PROTOCOL, "CREATE (TAP) is no longer accepted")
+    raise ValueError(f"not a create command: {command}")
+
+
+def _answer_fast(payload: bytes, rng: Rng) -> CreateAnswer:
+    x = CreateFast.decode(payload).x
+    reply, material = fast.server_handshake(rng, x)
+    cell = CreatedFast(reply[: fast.HASH_LEN], reply[fast.HASH_LEN :])
+    return CreateAnswer(ChannelCommand.CREATED_FAST, cell.encode(), material, "fast")
+
+
+def _answer_create2(cell: Create2, keys: OnionKeys, rng: Rng) -> CreateAnswer:
+    if cell.htype == HandshakeType.NTOR:
+        reply, material = ntor.server_handshake(rng, cell.hdata, keys.rsa_id_digest,
+                                                keys.ntor_keys)
+        name = "ntor"
+    elif cell.htype == HandshakeType.NTOR_V3:
+        reply, material = ntor_v3.server_handshake(rng, cell.hdata, keys.ed25519_id,
+                                                   keys.ntor_keys, _no_extensions)
+        name = "ntor-v3"
+    elif cell.htype == HandshakeType.TAP:
+        raise CreateRefused(DestroyReason.PROTOCOL, "CREATE2 with TAP is no longer accepted")
+    else:
+        raise CreateRefused(DestroyReason.PROTOCOL, f"CREATE2 with handshake type {cell.htype}")
+    return CreateAnswer(ChannelCommand.CREATED2, Created2(reply).encode(), material, name)
+
+
+def _no_extensions(client_message: bytes) -> bytes:
+    """The server message: no extensions (no congestion control offered)."""
+    return b""
+
+
+def _name(command: int) -> str:
+    try:
+        return ChannelCommand(command).name
+    except ValueError:
+        return str(command)
+

@@ -1,0 +1,358 @@
+"""A relay's OR connections: the ORPort listener and channels to other relays (tor-spec 2-4).
+
+Both directions run TLS in a pyOpenSSL `TlsEngine` over memory BIOs (the stdlib has no
+RFC 5705 exporter, which AUTHENTICATE needs on both ends) and the link handshake in the
+sans-I/O machines: `ChannelResponder` for connections accepted on the ORPort,
+`ChannelInitiator` with our AUTHENTICATE keys for connections we open to extend circuits.
+Once open, cells go to a `CellHandler` (the relay's circuit table) synchronously, in order.
+
+Each connection keeps what the control port shows: a global id, direction, peer address,
+verified identities, bytes read and written (on the wire), when it opened, and the
+circuit IDs the handler registered on it (`statistics()`).
+
+Not here: connection limits and DoS defenses, bandwidth buckets, link padding
+negotiation (PADDING_NEGOTIATE is ignored), channel-level KIST scheduling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import itertools
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from zwiebel.cells.framing import CellDecoder, encode_cell
+from zwiebel.cells.link import Certs, NetAddress
+from zwiebel.crypto.keys import Ed25519Private, RsaPrivate
+from zwiebel.encoding import ParseError, b16
+from zwiebel.proto.channel import (
+    CellReceived,
+    ChannelEstablished,
+    ChannelInitiator,
+    InitiatorParams,
+)
+from zwiebel.proto.channel_certs import ProtocolViolation
+from zwiebel.proto.channel_responder import (
+    ChannelResponder,
+    InitiatorOpened,
+    ResponderParams,
+)
+from zwiebel.proto.relay_linkcerts import RelayLinkIdentity
+from zwiebel.runtime.clock import monotonic, rng, utcnow
+from zwiebel.runtime.tls import (
+    TlsEngine,
+    TlsError,
+    relay_client_context,
+    relay_server_context,
+)
+
+log = logging.getLogger("zwiebel")
+
+#: Lifetime of our link (type 5) and AUTHENTICATE (type 6) certificates.
+LINK_CERT_LIFETIME = dt.timedelta(days=2)
+_conn_ids = itertools.count(1)
+
+
+class CellHandler(Protocol):
+    """Who receives a relay's channel events (the circuit table)."""
+
+    def channel_opened(self, conn: OrConnection) -> None:
+        """The link handshake finished."""
+
+    def cell_received(self, conn: OrConnection, circ_id: int, command: int,
+                      payload: bytes) -> None:
+        """A cell arrived on an open channel."""
+
+    def channel_closed(self, conn: OrConnection, reason: str) -> None:
+        """The channel is gone (only called for channels that opened)."""
+
+
+@dataclass
+class OrIdentity:
+    """Our link keys, TLS certificate and addresses, with the CERTS cells made from them."""
+
+    link: RelayLinkIdentity
+    tls_key: RsaPrivate
+    tls_cert: bytes
+    addresses: tuple[NetAddress, ...] = ()
+    _auth_key: Ed25519Private = field(default_factory=lambda: Ed25519Private(rng(32)))
+
+    def __post_init__(self) -> None:
+        self.server_context = relay_server_context(self.tls_cert, self.tls_key)
+        self.client_context = relay_client_context()
+        self._made = utcnow()
+        expires = self._made + LINK_CERT_LIFETIME
+        self.responder_certs: Certs = self.link.responder_certs(self.tls_cert, expires)
+        self.auth = self.link.initiator_auth(self._auth_key, expires)
+
+    @property
+    def rsa_id(self) -> bytes:
+        """Our RSA identity digest (fingerprint)."""
+        return self.link.rsa_identity.public().fingerprint()
+
+
+class OrConnection(asyncio.Protocol):
+    """One TLS connection between this relay and a peer (client or relay)."""
+
+    outbound = False
+
+    def __init__(self, identity: OrIdentity, handler: CellHandler) -> None:
+        self.identity = identity
+        self.handler = handler
+        self.conn_id = next(_conn_ids)
+        self.peer_host = "?"
+        self.peer_port = 0
+        self.peer_rsa_id: bytes | None = None
+        self.peer_ed25519_id: bytes | None = None
+        self.is_client = True
+        self.link_version = 0
+        self.opened_at: float | None = None
+        self.bytes_read = 0
+        self.bytes_written = 0
+        self.circ_ids: set[int] = set()
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.ready: asyncio.Future[OrConnection] = asyncio.get_running_loop().create_future()
+        self.closed_reason: str | None = None
+        self._transport: asyncio.Transport | None = None
+        self._tls: TlsEngine | None = None
+        self._decoder: CellDecoder | None = None
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Remember the peer and start TLS."""
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername") or ("?", 0)
+        self.peer_host, self.peer_port = str(peer[0]), int(peer[1])
+        ctx = self.identity.client_context if self.outbound else self.identity.server_context
+        self._tls = TlsEngine(ctx, server=not self.outbound)
+        if self.outbound:
+            self._tls.start()
+            self._flush_tls()
+
+    def data_received(self, data: bytes) -> None:
+        """TLS-decrypt, then feed the handshake or split cells."""
+        self.bytes_read += len(data)
+        assert self._tls is not None
+        try:
+            was_done = self._tls.handshake_done
+            plain = self._tls.feed(data)
+            self._flush_tls()
+            if self._tls.handshake_done and not was_done:
+                self._tls_ready()
+            if plain:
+                self._plaintext(plain)
+            if self._tls.closed:
+                self.close("peer closed TLS")
+        except (TlsError, ProtocolViolation, ParseError) as exc:
+            self._fail(f"{self.describe()}: {exc}")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The TCP connection is gone."""
+        self._closed(f"connection lost: {exc}" if exc else "connection closed")
+
+    def pause_writing(self) -> None:
+        """The transport buffer is over its high-water mark."""
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        """The transport buffer drained."""
+        self.writable.set()
+
+    # -- handshake hooks (subclasses) ---------------------------------------------
+    def _tls_ready(self) -> None:
+        """The TLS handshake finished."""
+
+    def _handshake_bytes(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _plaintext(self, data: bytes) -> None:
+        if self._decoder is None:
+            self._handshake_bytes(data)
+            return
+        for circ_id, command, payload in self._decoder.feed(data):
+            self.handler.cell_received(self, circ_id, command, payload)
+
+    def _opened(self, decoder: CellDecoder, link_version: int) -> None:
+        self._decoder = decoder
+        self.link_version = link_version
+        self.opened_at = monotonic()
+        if not self.ready.done():
+            self.ready.set_result(self)
+        self.handler.channel_opened(self)
+        for circ_id, command, payload in decoder.feed(b""):
+            self.handler.cell_received(self, circ_id, command, payload)
+
+    # -- sending --------------------------------------------------------------------
+    def is_open(self) -> bool:
+        """True while cells can be sent."""
+        return self._decoder is not None and self.closed_reason is None
+
+    def send_cell(self, circ_id: int, command: int, payload: bytes) -> None:
+        """Write one cell; silently dropped once the channel is closed."""
+        if self.closed_reason is None:
+            self._write_plain(encode_cell(circ_id, command, payload, self.link_version))
+
+    def allocate_circ_id(self) -> int:
+        """A free circuit ID: the initiator of the channel sets the high bit (tor-spec 5.1.1)."""
+        high = 0x80000000 if self.outbound else 0
+        while True:
+            circ_id = (int.from_bytes(rng(4), "big") & 0x7FFFFFFF) | high
+            if circ_id and circ_id not in self.circ_ids:
+                self.circ_ids.add(circ_id)
+                return circ_id
+
+    def _write_plain(self, data: bytes) -> None:
+        if self._tls is None or not data:
+            return
+        try:
+            self._tls.send(data)
+        except TlsError as exc:
+            self._fail(str(exc))
+            return
+        self._flush_tls()
+
+    def _flush_tls(self) -> None:
+        assert self._tls is not None
+        out = self._tls.pending_output()
+        if out and self._transport is not None and not self._transport.is_closing():
+            self.bytes_written += len(out)
+            self._transport.write(out)
+
+    # -- closing ----------------------------------------------------------------------
+    def close(self, reason: str = "closed by us") -> None:
+        """Close the connection."""
+        if self._transport is not None:
+            self._transport.close()
+        self._closed(reason)
+
+    def _fail(self, reason: str) -> None:
+        log.info("OR connection %d failed: %s", self.conn_id, reason)
+        self.close(reason)
+
+    def _closed(self, reason: str) -> None:
+        if self.closed_reason is not None:
+            return
+        self.closed_reason = reason
+        self.writable.set()
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(reason))
+            return
+        self.handler.channel_closed(self, reason)
+
+    def describe(self) -> str:
+        """`$FINGERPRINT at host:port` (or `client at host:port`) for logs."""
+        who = f"${b16(self.peer_rsa_id)}" if self.peer_rsa_id else "client"
+        return f"{who} at {self.peer_host}:{self.peer_port}"
+
+    def statistics(self) -> dict[str, object]:
+        """A snapshot for the control port (GETINFO orconn-status and the like)."""
+        return {
+            "id": self.conn_id, "direction": "outbound" if self.outbound else "inbound",
+            "peer": f"{self.peer_host}:{self.peer_port}",
+            "peer_fingerprint": b16(self.peer_rsa_id) if self.peer_rsa_id else None,
+            "client": self.is_client, "link_version": self.link_version,
+            "bytes_read": self.bytes_read, "bytes_written": self.bytes_written,
+            "uptime": 0.0 if self.opened_at is None else monotonic() - self.opened_at,
+            "circuits": sorted(self.circ_ids), "open": self.is_open(),
+        }
+
+
+class ResponderConnection(OrConnection):
+    """A connection accepted on our ORPort."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Also prepare the responder handshake."""
+        super().connection_made(transport)
+        assert self._tls is not None
+        ident = self.identity
+        self._machine = ChannelResponder(ResponderParams(
+            ident.responder_certs, ident.link.rsa_identity.public(), ident.link.master_id,
+            ident.tls_cert,
+            _address(self.peer_host), rng, ident.addresses, self._tls.exporter))
+
+    def _handshake_bytes(self, data: bytes) -> None:
+        events = self._machine.receive_data(data, utcnow())
+        self._write_plain(self._machine.data_to_send())
+        for event in events:
+            if isinstance(event, InitiatorOpened):
+                if event.peer is not None:
+                    self.peer_rsa_id = event.peer.rsa_id_digest
+                    self.peer_ed25519_id = event.peer.ed25519_identity
+                    self.is_client = False
+                self._opened(self._machine.take_decoder(), event.link_version)
+            elif isinstance(event, CellReceived):
+                self.handler.cell_received(self, event.circ_id, event.command, event.payload)
+
+
+class InitiatorConnection(OrConnection):
+    """A connection we open to another relay; we authenticate with AUTHENTICATE."""
+
+    outbound = True
+
+    def __init__(self, identity: OrIdentity, handler: CellHandler, expected_rsa_id: bytes,
+                 expected_ed25519_id: bytes | None) -> None:
+        super().__init__(identity, handler)
+        self.expected = (expected_rsa_id, expected_ed25519_id)
+        self.is_client = False
+        self._machine: ChannelInitiator | None = None
+
+    def _tls_ready(self) -> None:
+        assert self._tls is not None
+        cert = self._tls.peer_cert_der()
+        if cert is None:
+            raise ProtocolViolation("the relay presented no TLS certificate")
+        self._machine = ChannelInitiator(InitiatorParams(
+            peer_tls_cert=cert, peer_address=_address(self.peer_host),
+            expected_rsa_id=self.expected[0], expected_ed25519_id=self.expected[1],
+            auth=self.identity.auth, tls_exporter=self._tls.exporter, rng=rng,
+            my_addresses=self.identity.addresses))
+        self._write_plain(self._machine.initiate())
+
+    def _handshake_bytes(self, data: bytes) -> None:
+        assert self._machine is not None
+        events = self._machine.receive_data(data, utcnow())
+        self._write_plain(self._machine.data_to_send())
+        for event in events:
+            if isinstance(event, ChannelEstablished):
+                self.peer_rsa_id = event.peer_rsa_id
+                self.peer_ed25519_id = event.peer_ed25519_id
+                self._opened(self._machine.take_decoder(), event.link_version)
+            elif isinstance(event, CellReceived):
+                self.handler.cell_received(self, event.circ_id, event.command, event.payload)
+
+
+def _address(host: str) -> NetAddress:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return ipaddress.IPv4Address(0)
+
+
+async def start_orport(host: str, port: int, identity: OrIdentity,
+                       handler: CellHandler) -> asyncio.Server:
+    """Listen for OR connections on host:port."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(lambda: ResponderConnection(identity, handler), host, port)
+
+
+async def connect_relay(host: str, port: int, identity: OrIdentity, handler: CellHandler,
+                        rsa_id: bytes, ed25519_id: bytes | None = None,
+                        timeout: float = 20.0, local_addr: tuple[str, int] | None = None
+                        ) -> OrConnection:
+    """Open an authenticated channel to the relay at host:port with these identities."""
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(timeout):
+        transport, conn = await loop.create_connection(
+            lambda: InitiatorConnection(identity, handler, rsa_id, ed25519_id), host, port,
+            local_addr=local_addr)
+        try:
+            await conn.ready
+        except BaseException:
+            transport.close()
+            raise
+    return conn

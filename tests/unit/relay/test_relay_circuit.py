@@ -1,0 +1,211 @@
+"""The relay side of a circuit against Zwiebel's own client core, cell by cell."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.unit.relay.conftest import KeySet
+from zwiebel.cells.circuit import Create2, Destroy, DestroyReason, HandshakeType
+from zwiebel.cells.framing import ChannelCommand as C
+from zwiebel.cells.linkspec import LinkSpecIPv4, LinkSpecLegacyId
+from zwiebel.cells.relay_msgs import Begin, BeginDir, Connected, Data, End, EndReason
+from zwiebel.proto.circuit import (
+    CircuitDestroyed,
+    CircuitEvent,
+    ClientCircuit,
+    HopAdded,
+    StreamMessage,
+)
+from zwiebel.proto.handshake import ntor_v3
+from zwiebel.proto.relay_circuit import (
+    CircuitClosed,
+    ExtendRequested,
+    RelayCircuit,
+    RelayCircuitEvent,
+    Side,
+)
+from zwiebel.proto.relay_create import CreateRefused, answer_create
+from zwiebel.proto.relay_streams import BeginDirRequested, BeginRequested, StreamData
+
+
+def _open(relay: KeySet, client: ClientCircuit, client_channel: bool = False) -> RelayCircuit:
+    [(command, payload)] = client.cells_to_send()
+    answer = answer_create(command, payload, relay.onion, os.urandom)
+    events = client.handle_cell(answer.command, answer.payload)
+    assert events == [HopAdded(0)]
+    return RelayCircuit(answer.keys, os.urandom, client_channel=client_channel)
+
+
+def _to_relay(client: ClientCircuit, circ: RelayCircuit) -> list[RelayCircuitEvent]:
+    events: list[RelayCircuitEvent] = []
+    for command, payload in client.cells_to_send():
+        events += circ.from_prev(command, payload)
+    return events
+
+
+def _to_client(circ: RelayCircuit, client: ClientCircuit) -> list[CircuitEvent]:
+    events: list[CircuitEvent] = []
+    for cell in circ.cells_to_send():
+        assert cell.side is Side.PREV
+        events += client.handle_cell(cell.command, cell.payload)
+    return events
+
+
+@pytest.mark.parametrize("how", ["fast", "ntor"])
+def test_create_then_begin_and_data_both_ways(relay_a: KeySet, how: str) -> None:
+    client = ClientCircuit(os.urandom)
+    if how == "fast":
+        client.create_fast()
+    else:
+        client.create_ntor(relay_a.onion.rsa_id_digest, relay_a.ntor.public_bytes())
+    circ = _open(relay_a, client)
+    sid = client.new_stream_id()
+    client.send_message(Begin("Example.COM", 80), sid)
+    assert _to_relay(client, circ) == [BeginRequested(sid, "example.com", 80, 0)]
+    circ.send_to_client(Connected(None), sid)
+    assert [type(e.message) for e in _to_client(circ, client)
+            if isinstance(e, StreamMessage)] == [Connected]
+    client.send_data(sid, b"GET /")
+    assert _to_relay(client, circ) == [StreamData(sid, b"GET /")]
+    assert circ.can_send_data(sid)
+    circ.send_data(sid, b"HTTP/1.0 200")
+    [event] = _to_client(circ, client)
+    assert isinstance(event, StreamMessage) and event.message == Data(b"HTTP/1.0 200")
+    stats = circ.statistics()
+    assert stats["cells"] == {"prev_in": 2, "prev_out": 2, "next_in": 0, "next_out": 0}
+    assert stats["bytes_read"] == 2 * 514
+
+
+def test_ntor_v3_create2(relay_a: KeySet) -> None:
+    state, onionskin = ntor_v3.client_create(os.urandom, relay_a.ed_id.public_bytes(),
+                                             relay_a.ntor.public_bytes(), b"")
+    answer = answer_create(C.CREATE2, Create2(HandshakeType.NTOR_V3, onionskin).encode(),
+                           relay_a.onion, os.urandom)
+    assert answer.command == C.CREATED2 and answer.handshake == "ntor-v3"
+    from zwiebel.cells.circuit import Created2
+    sm, keys = ntor_v3.client_complete(state, Created2.decode(answer.payload).hdata)
+    assert sm == b"" and keys == answer.keys
+
+
+@pytest.mark.parametrize("command,payload", [
+    (C.CREATE, bytes(509)),
+    (C.CREATE2, Create2(HandshakeType.TAP, bytes(100)).encode()),
+    (C.CREATE2, Create2(7, bytes(10)).encode()),
+    (C.CREATE2, Create2(HandshakeType.NTOR, bytes(84)).encode()),
+    (C.CREATE2, b"\x00\x02\x01\xff" + bytes(505)),
+])
+def test_refused_creates_are_protocol(relay_a: KeySet, command: int, payload: bytes) -> None:
+    with pytest.raises(CreateRefused) as info:
+        answer_create(command, payload, relay_a.onion, os.urandom)
+    assert info.value.reason == DestroyReason.PROTOCOL
+
+
+def test_begin_on_client_channel_is_refused_but_begin_dir_allowed(relay_a: KeySet) -> None:
+    client = ClientCircuit(os.urandom)
+    client.create_fast()
+    circ = _open(relay_a, client, client_channel=True)
+    sid = client.new_stream_id()
+    client.send_message(Begin("10.0.0.1", 80), sid)
+    assert _to_relay(client, circ) == []
+    [event] = _to_client(circ, client)
+    assert isinstance(event, StreamMessage) and event.message == End(EndReason.TORPROTOCOL)
+    sid2 = client.new_stream_id()
+    client.send_message(BeginDir(), sid2)
+    assert _to_relay(client, circ) == [BeginDirRequested(sid2)]
+
+
+def test_extend2_forward_and_back(relay_a: KeySet, relay_b: KeySet) -> None:
+    client = ClientCircuit(os.urandom)
+    client.create_fast()
+    circ = _open(relay_a, client)
+    import ipaddress
+    specs = (LinkSpecIPv4(ipaddress.IPv4Address("127.0.0.1"), 9001),
+             LinkSpecLegacyId(relay_b.onion.rsa_id_digest))
+    client.extend_ntor(specs, relay_b.onion.rsa_id_digest, relay_b.ntor.public_bytes())
+    [req] = _to_relay(client, circ)
+    assert isinstance(req, ExtendRequested) and req.rsa_id == relay_b.onion.rsa_id_digest
+    answer = answer_create(C.CREATE2, req.create2_payload, relay_b.onion, os.urandom)
+    circ_b = RelayCircuit(answer.keys, os.urandom)
+    assert circ.from_next(answer.command, answer.payload) == []
+    assert _to_client(circ, client) == [HopAdded(1)]
+    sid = client.new_stream_id()
+    client.send_message(Begin("127.0.0.1", 80), sid)
+    [(command, payload)] = client.cells_to_send()
+    assert circ.from_prev(command, payload) == []
+    [fwd] = circ.cells_to_send()
+    assert fwd.side is Side.NEXT and fwd.command == C.RELAY
+    assert circ_b.from_prev(fwd.command, fwd.payload) == [BeginRequested(sid, "127.0.0.1", 80, 0)]
+    circ_b.send_to_client(Connected(None), sid)
+    [back] = circ_b.cells_to_send()
+    circ.from_next(back.command, back.payload)
+    [event] = _to_client(circ, client)
+    assert isinstance(event, StreamMessage) and event.hop == 1
+    # DESTROY from the client goes on with reason DESTROYED.
+    events = circ.from_prev(C.DESTROY, Destroy(DestroyReason.REQUESTED).encode())
+    assert events == [CircuitClosed(DestroyReason.DESTROYED, "DESTROY from the previous hop")]
+    [cell] = circ.cells_to_send()
+    assert cell.side is Side.NEXT and Destroy.decode(cell.payload).reason == 11
+
+
+def test_extend2_outside_relay_early_is_dropped(relay_a: KeySet, relay_b: KeySet) -> None:
+    client = ClientCircuit(os.urandom)
+    client.create_fast()
+    circ = _open(relay_a, client)
+    from zwiebel.cells.relay_ctrl import Extend2
+    specs = (LinkSpecLegacyId(relay_b.onion.rsa_id_digest),)
+    client.send_message(Extend2(specs, HandshakeType.NTOR, bytes(84)), 0)
+    assert _to_relay(client, circ) == [] and circ.cells_to_send() == []
+
+
+def test_too_many_relay_early_cells_close_with_protocol(relay_a: KeySet) -> None:
+    client = ClientCircuit(os.urandom)
+    client.create_fast()
+    circ = _open(relay_a, client)
+    from zwiebel.cells.relay_ctrl import Drop
+    for _ in range(9):
+        client.send_message(Drop(), 0, early=True)
+    out = client.cells_to_send()
+    for _, payload in out[:8]:
+        assert circ.from_prev(C.RELAY_EARLY, payload) == []
+    [closed] = circ.from_prev(C.RELAY_EARLY, out[8][1])
+    assert isinstance(closed, CircuitClosed) and closed.reason == DestroyReason.PROTOCOL
+    assert [type(e) for e in _to_client(circ, client)] == [CircuitDestroyed]
+
+
+def test_garbage_relay_cell_closes_with_protocol(relay_a: KeySet) -> None:
+    client = ClientCircuit(os.urandom)
+    client.create_fast()
+    circ = _open(relay_a, client)
+    [closed] = circ.from_prev(C.RELAY, os.urandom(509))
+    assert isinstance(closed, CircuitClosed) and closed.reason == DestroyReason.PROTOCOL
+    [cell] = circ.cells_to_send()
+    assert cell.command == C.DESTROY and Destroy.decode(cell.payload).reason == 1
+    assert circ.from_prev(C.RELAY, os.urandom(509)) == []
+
+
+def test_circuit_sendme_cycle(relay_a: KeySet) -> None:
+    """1200 DATA cells to the client: its v1 circuit SENDMEs and stream SENDMEs must verify
+    at the relay and keep both windows open."""
+    client = ClientCircuit(os.urandom)
+    client.create_fast()
+    circ = _open(relay_a, client)
+    sid = client.new_stream_id()
+    client.send_message(Begin("1.2.3.4", 80), sid)
+    _to_relay(client, circ)
+    sent = 0
+    while circ.can_send_data(sid) and sent < 1200:
+        circ.send_data(sid, b"x" * 498)
+        sent += 1
+        _to_client(circ, client)
+        if sent <= 600:
+            client.stream_consumed(sid)
+        for event in _to_relay(client, circ):
+            assert not isinstance(event, CircuitClosed)
+    # The client consumed the first 600 cells: 12 stream SENDMEs (x 50 cells), so the
+    # stream window stops the relay after 500 + 600 cells; a circuit SENDME for every
+    # 100 cells delivered (11) keeps the circuit window open.
+    assert sent == 1100
+    assert circ.package.window == 1000 - 1100 + 11 * 100
+    assert circ.streams.streams[sid].package.window == 0

@@ -1,0 +1,132 @@
+"""The exit's answers to BEGIN, RESOLVE and BEGIN_DIR, on loopback, with a recording circuit."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import zlib
+
+from zwiebel.cells.relay_message import RelayMessage
+from zwiebel.cells.relay_msgs import Connected, Data, End, EndReason, Resolved
+from zwiebel.features.relay.exit import DNS_TTL, ExitHandler
+from zwiebel.netdoc.policy import ExitPolicy
+from zwiebel.proto.relay_streams import (
+    BeginDirRequested,
+    BeginRequested,
+    ResolveRequested,
+    StreamData,
+)
+
+LOCAL = ipaddress.IPv4Address("127.0.0.1")
+
+
+class Recorder:
+    """Stands in for `CircuitHandle`: records what the exit sends to the client."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, RelayMessage]] = []
+        self.gid = 7
+        self.closed = False
+
+    def send(self, msg: RelayMessage, stream_id: int) -> None:
+        self.sent.append((stream_id, msg))
+
+    def can_send_data(self, stream_id: int) -> bool:
+        return True
+
+    def send_data(self, stream_id: int, data: bytes) -> None:
+        self.sent.append((stream_id, Data(data)))
+
+    def forget_stream(self, stream_id: int) -> None:
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _settle(rec: Recorder, count: int) -> None:
+    for _ in range(200):
+        if len(rec.sent) >= count:
+            return
+        await asyncio.sleep(0.01)
+
+
+def _exit(*rules: str) -> ExitHandler:
+    return ExitHandler(lambda: ExitPolicy.from_config(list(rules)))
+
+
+def test_policy_reject_is_end_exitpolicy_with_address_and_ttl() -> None:
+    async def run() -> None:
+        rec = Recorder()
+        _exit("reject *:*").on_stream_event(rec, BeginRequested(1, "127.0.0.1", 80, 0))
+        await _settle(rec, 1)
+        assert rec.sent == [(1, End(EndReason.EXITPOLICY, LOCAL, DNS_TTL))]
+    asyncio.run(run())
+
+
+def test_refused_connection_is_end_connectrefused() -> None:
+    async def run() -> None:
+        rec = Recorder()
+        port = _free_port()
+        _exit("accept *:*").on_stream_event(rec, BeginRequested(1, "127.0.0.1", port, 0))
+        await _settle(rec, 1)
+        assert rec.sent == [(1, End(EndReason.CONNECTREFUSED))]
+    asyncio.run(run())
+
+
+def test_connect_echo_and_done() -> None:
+    async def run() -> None:
+        async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(await reader.readexactly(5))
+            await writer.drain()
+            writer.close()
+        server = await asyncio.start_server(echo, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        rec = Recorder()
+        exit_ = _exit("accept 127.0.0.1:*")
+        exit_.on_stream_event(rec, BeginRequested(3, "127.0.0.1", port, 0))
+        exit_.on_stream_event(rec, StreamData(3, b"hello"))
+        await _settle(rec, 3)
+        assert rec.sent == [(3, Connected(LOCAL, DNS_TTL)), (3, Data(b"hello")),
+                            (3, End(EndReason.DONE))]
+        server.close()
+    asyncio.run(run())
+
+
+def test_resolve_localhost() -> None:
+    async def run() -> None:
+        rec = Recorder()
+        _exit().on_stream_event(rec, ResolveRequested(4, "localhost"))
+        await _settle(rec, 1)
+        [(sid, msg)] = rec.sent
+        assert sid == 4 and isinstance(msg, Resolved)
+        assert LOCAL in [a.address for a in msg.answers]
+    asyncio.run(run())
+
+
+def test_begin_dir_answers_from_cache_compressed() -> None:
+    async def cache(path: str) -> bytes | None:
+        return b"document" if path == "/tor/x" else None
+
+    async def run() -> None:
+        rec = Recorder()
+        exit_ = ExitHandler(lambda: ExitPolicy.from_config(["reject *:*"]), cache)
+        exit_.on_stream_event(rec, BeginDirRequested(5))
+        exit_.on_stream_event(rec, StreamData(5, b"GET /tor/x.z HTTP/1.0\r\n\r\n"))
+        await _settle(rec, 3)
+        assert rec.sent[0] == (5, Connected())
+        body = b"".join(m.data for _, m in rec.sent if isinstance(m, Data))
+        head, _, payload = body.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 200") and zlib.decompress(payload) == b"document"
+        assert rec.sent[-1] == (5, End(EndReason.DONE))
+    asyncio.run(run())
+
+
+def test_begin_dir_without_cache_is_notdirectory() -> None:
+    rec = Recorder()
+    _exit().on_stream_event(rec, BeginDirRequested(6))
+    assert rec.sent == [(6, End(EndReason.NOTDIRECTORY))]
