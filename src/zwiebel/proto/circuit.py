@@ -205,6 +205,19 @@ class ClientCircuit:
         self._streams[stream_id] = _StreamWindows()
         return stream_id
 
+    def stream_consumed(self, stream_id: int, hop: int = -1) -> None:
+        """The application took the stream's buffered data: send the SENDMEs now due.
+
+        tor-spec 7.4: a stream SENDME goes out only once the data has been delivered, so
+        a slow application holds the exit to one stream window (500 cells) in flight.
+        """
+        windows = self._streams.get(stream_id)
+        if windows is None or self.state is CircuitState.CLOSED:
+            return
+        target = hop if hop >= 0 else self.hops - 1
+        for _ in range(windows.deliver.sendmes_due()):
+            self.send_message(Sendme(), stream_id, target)
+
     def forget_stream(self, stream_id: int) -> None:
         """Drop a closed stream's windows."""
         self._streams.pop(stream_id, None)
@@ -277,8 +290,7 @@ class ClientCircuit:
             self.send_message(circ_sendme, 0, hop)
         windows = self._streams.get(stream_id)
         if windows is not None:
-            for _ in range(windows.deliver.on_data_received()):
-                self.send_message(Sendme(), stream_id, hop)
+            windows.deliver.on_data_received(outbuf_full=True)
         return [StreamMessage(hop, stream_id, msg)]
 
     def _on_sendme(self, hop: int, stream_id: int, msg: Sendme) -> list[CircuitEvent]:

@@ -171,6 +171,12 @@ class Circuit:
         self.core.send_data(stream.stream_id, data)
         self._flush()
 
+    def stream_consumed(self, stream: Stream) -> None:
+        """The reader took buffered data: send the stream SENDMEs now due."""
+        if self.is_open:
+            self.core.stream_consumed(stream.stream_id)
+            self._flush()
+
     async def channel_writable(self) -> None:
         """Wait while the channel's write buffer is full."""
         await self.channel.writable.wait()

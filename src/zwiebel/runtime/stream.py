@@ -19,6 +19,8 @@ from zwiebel.cells.relay_msgs import Connected, Data, End, EndReason, Resolved
 if TYPE_CHECKING:
     from zwiebel.runtime.circuit import Circuit
 
+#: Stream SENDMEs are sent once fewer than this many cells wait for the reader.
+CONSUMED_CELLS = 10
 #: The send buffer size above which `drain` blocks the writer.
 HIGH_WATER = 256 * 1024
 
@@ -97,7 +99,10 @@ class Stream:
         """The next received bytes; b"" once the stream ended."""
         if self.end_reason is not None and self._incoming.empty():
             return b""
-        return await self._incoming.get()
+        data = await self._incoming.get()
+        if self._incoming.qsize() < CONSUMED_CELLS:
+            self.circuit.stream_consumed(self)
+        return data
 
     def write(self, data: bytes) -> None:
         """Queue bytes to send as DATA cells."""

@@ -124,6 +124,7 @@ def test_three_hop_build_and_begin_reaches_the_exit() -> None:
 
 
 def test_hundred_data_cells_yield_an_authenticated_sendme() -> None:
+    """The circuit SENDME goes at once; stream SENDMEs wait until the reader consumed."""
     net = Network()
     stream = net.client.new_stream_id()
     exit_crypto = net.relays[2].crypto
@@ -133,15 +134,15 @@ def test_hundred_data_cells_yield_an_authenticated_sendme() -> None:
         events = net.backward(2, Data(b"x" * 498), stream)
         assert isinstance(events[0], StreamMessage)
         digests.append(exit_crypto.last_backward_digest)
-    cells = net.client.cells_to_send()
-    sendmes = []
-    for _, cell in cells:
-        hop, body = net.forward(cell)
-        sendmes.append((hop, *decode_cell(body)))
-    circuit_level = [s for s in sendmes if s[1] == 0]
-    assert circuit_level == [(2, 0, Sendme.v1(digests[99]))]
-    stream_level = [s for s in sendmes if s[1] == stream]
-    assert stream_level == [(2, stream, Sendme())] * 2
+    sendmes = [(hop, *decode_cell(body))
+               for hop, body in (net.forward(cell) for _, cell in net.client.cells_to_send())]
+    assert sendmes == [(2, 0, Sendme.v1(digests[99]))]
+    net.client.stream_consumed(stream)
+    consumed = [(hop, *decode_cell(body))
+                for hop, body in (net.forward(cell) for _, cell in net.client.cells_to_send())]
+    assert consumed == [(2, stream, Sendme())] * 2
+    net.client.stream_consumed(stream)
+    assert net.client.cells_to_send() == []
     assert net.client.bytes_received == 100 * 498
 
 
