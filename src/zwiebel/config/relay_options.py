@@ -48,4 +48,10 @@ RELAY_OPTIONS: tuple[OptionDef, ...] = (
               parse=parse_publish),
     OptionDef("SigningKeyLifetime", Kind.INTERVAL, "30 days", "Ed25519 signing key life."),
     OptionDef("DirCache", Kind.BOOLEAN, "1", "Serve directory information (BEGIN_DIR)."),
+    OptionDef("ExitPolicyRejectLocalInterfaces", Kind.BOOLEAN, "0",
+              "Reject this host's interface addresses in the exit policy."),
+    OptionDef("IPv6Exit", Kind.BOOLEAN, "0", "Allow exiting to IPv6 addresses."),
+    OptionDef("ReducedExitPolicy", Kind.BOOLEAN, "0", "Use tor's reduced exit policy."),
+    OptionDef("OutboundBindAddress", Kind.LINELIST, None,
+              "Source address for outgoing connections."),
 )

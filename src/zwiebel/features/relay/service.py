@@ -1,0 +1,203 @@
+"""The relay role inside the daemon: keys, ORPort, exit policy, descriptors, self-test.
+
+`RelayService` turns a relay's torrc (Nickname, ORPort, Address, ContactInfo,
+ExitPolicy, ExitRelay, ...) into a running relay the way tor's start-up does it:
+load or create the keys (DataDirectory/keys, tor's formats) and write the fingerprint
+files; open the ORPort; test that the ORPort is reachable by building a circuit
+through another relay back to ourselves (skipped with AssumeReachable 1); then publish
+the descriptors to every authority and keep them fresh (PublishServerDescriptor).
+
+Not here yet (see the relay issue): BandwidthRate/Burst shaping and accounting (set
+values are advertised but not enforced, and start-up says so), DirPort, ORPort on IPv6.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import logging
+import os
+from pathlib import Path
+
+from zwiebel.config import Options
+from zwiebel.config.dirservers import trusted_authorities
+from zwiebel.features.relay import RelayFeature, RelaySettings
+from zwiebel.features.relay.descriptor import inputs_from_options
+from zwiebel.features.relay.dircache import DirCacheServer
+from zwiebel.features.relay.keys import RelayKeys, write_fingerprint_files
+from zwiebel.features.relay.publish import DescriptorPublisher
+from zwiebel.managers.channels import ChannelManager
+from zwiebel.managers.directory import DirectoryManager
+from zwiebel.netdir.relay import RelayInfo
+from zwiebel.netdoc.policy import ExitPolicy, ExitPolicyOptions, build_exit_policy
+from zwiebel.runtime.channel import ChannelError
+from zwiebel.runtime.circuit import Circuit, CircuitError
+from zwiebel.runtime.clock import randbelow
+
+log = logging.getLogger("zwiebel")
+NOTICE = 25
+#: Seconds between descriptor checks (tor checks every minute).
+PUBLISH_CHECK = 60.0
+#: Seconds between reachability self-tests until one succeeds.
+SELF_TEST_RETRY = 20.0
+SELF_TEST_TIMEOUT = 20.0
+#: Options that are advertised but whose enforcement is not built yet.
+NOT_ENFORCED = ("BandwidthRate", "BandwidthBurst", "RelayBandwidthRate", "RelayBandwidthBurst")
+
+
+class RelayConfigError(Exception):
+    """A relay option Zwiebel cannot honour; start-up stops with this message."""
+
+
+def exit_policy_of(options: Options) -> ExitPolicy:
+    """The effective exit policy from the torrc (tor's policies_parse_exit_policy)."""
+    lines = tuple(options.exit_policy) or None
+    addresses = tuple(ipaddress.ip_address(a) for a in options.addresses if _is_ip(a))
+    return build_exit_policy(ExitPolicyOptions(
+        exit_policy=lines,
+        exit_relay=options.get("ExitRelay"),
+        reduced_exit_policy=bool(options.get("ReducedExitPolicy")),
+        ipv6_exit=bool(options.get("IPv6Exit")),
+        reject_private=bool(options.get("ExitPolicyRejectPrivate")),
+        reject_local_interfaces=bool(options.get("ExitPolicyRejectLocalInterfaces")),
+        relay_addresses=addresses,
+    ))
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_relay_options(options: Options) -> None:
+    """Refuse what is not built; warn about what is advertised but not enforced."""
+    if any(p.port for p in options.dir_ports):
+        raise RelayConfigError("DirPort is not supported by Zwiebel yet: remove it; "
+                               "directory requests are served over BEGIN_DIR on the ORPort.")
+    listening = [p for p in options.or_ports if not p.no_listen and p.port]
+    if len(listening) != 1 or listening[0].unix_path is not None:
+        raise RelayConfigError("Zwiebel supports exactly one TCP ORPort for now.")
+    for name in NOT_ENFORCED:
+        if options.is_set(name):
+            log.warning("%s is advertised in the descriptor but not enforced by Zwiebel yet.",
+                        name)
+
+
+class RelayService:
+    """A relay's long-lived parts, started after the client side is up."""
+
+    def __init__(self, options: Options, data_dir: Path, directory: DirectoryManager,
+                 channels: ChannelManager) -> None:
+        check_relay_options(options)
+        self.channels = channels
+        self.options = options
+        self.data_dir = data_dir
+        self.directory = directory
+        self.started = dt.datetime.now(dt.UTC)
+        lifetime = dt.timedelta(seconds=float(options.get("SigningKeyLifetime")))
+        self.keys = RelayKeys.load_or_create(data_dir / "keys", self.started, os.urandom,
+                                             signing_lifetime=lifetime)
+        self.nickname = options.nickname or "Unnamed"
+        self.exit_policy = exit_policy_of(options)
+        self.publisher = DescriptorPublisher(trusted_authorities(options),
+                                             options.publish_server_descriptor)
+        self.cache = DirCacheServer(directory, lambda: self.publisher.current)
+        self.feature_settings = self._settings()
+        self.feature = RelayFeature(lambda: self.keys, self.feature_settings)
+        self._task: asyncio.Task[None] | None = None
+
+    def _settings(self) -> RelaySettings:
+        spec = next(p for p in self.options.or_ports if not p.no_listen and p.port)
+        host = spec.address or "127.0.0.1"
+        advertised = [a for a in self.options.addresses if _is_ip(a)] or [host]
+        outbound = [a for a in (self.options.get("OutboundBindAddress") or ()) if _is_ip(a)]
+        return RelaySettings(
+            or_host=host, or_port=spec.port,
+            addresses=tuple(ipaddress.ip_address(a) for a in advertised),
+            exit_policy=self.exit_policy,
+            allow_private_extend=bool(self.options.get("TestingTorNetwork")),
+            outbound_bind=outbound[0] if outbound else None,
+            dir_cache=self.cache.get if self.options.get("DirCache") else None,
+        )
+
+    async def start(self) -> None:
+        """Write the fingerprint files, open the ORPort, start testing and publishing."""
+        write_fingerprint_files(self.data_dir, self.nickname, self.keys)
+        await self.feature.start()
+        self._task = asyncio.create_task(self._publish_loop())
+
+    def set_exit_policy_from(self, options: Options) -> None:
+        """SIGHUP: apply a changed ExitPolicy without dropping circuits."""
+        self.options = options
+        self.exit_policy = exit_policy_of(options)
+        self.feature.set_exit_policy(self.exit_policy)
+
+    async def _publish_loop(self) -> None:
+        if self.options.get("AssumeReachable"):
+            log.log(NOTICE, "AssumeReachable is set: not testing ORPort reachability.")
+        else:
+            await self._until_reachable()
+        while True:
+            try:
+                await self._publish_once()
+            except (OSError, TimeoutError) as exc:
+                log.warning("Descriptor upload failed: %s", exc)
+            await asyncio.sleep(PUBLISH_CHECK)
+
+    async def _until_reachable(self) -> None:
+        settings = self.feature_settings
+        log.log(NOTICE, "Now checking whether IPv4 ORPort %s:%d is reachable... (this may "
+                "take up to 20 minutes -- look for log messages indicating success)",
+                settings.addresses[0], settings.or_port)
+        while True:
+            try:
+                await self._self_test()
+            except (ChannelError, CircuitError, OSError, TimeoutError, IndexError) as exc:
+                log.info("ORPort self-test failed: %s", exc)
+                await asyncio.sleep(SELF_TEST_RETRY)
+                continue
+            log.log(NOTICE, "Self-testing indicates your ORPort is reachable from the "
+                    "outside. Excellent. Publishing server descriptor.")
+            return
+
+    async def _self_test(self) -> None:
+        """Build a circuit through another relay back to our own ORPort (tor's
+        router_do_reachability_checks), proving the ORPort answers from outside."""
+        while self.directory.netdir is None:
+            await asyncio.sleep(1.0)
+        me = self.keys.fingerprint
+        others = [r for r in self.directory.netdir.relays
+                  if r.is_usable() and r.rsa_identity != me]
+        first = others[randbelow(len(others))]
+        channel = await self.channels.get(first.address, first.or_port, first.rsa_identity)
+        circuit = Circuit(channel, 0)
+        try:
+            await circuit.create(first, SELF_TEST_TIMEOUT)
+            await circuit.extend(self._self_info(), SELF_TEST_TIMEOUT)
+        finally:
+            circuit.close("self-test done")
+
+    def _self_info(self) -> RelayInfo:
+        settings = self.feature_settings
+        return RelayInfo(nickname=self.nickname, rsa_identity=self.keys.fingerprint,
+                         ed25519_identity=self.keys.master_id,
+                         address=str(settings.addresses[0]), or_port=settings.or_port,
+                         ntor_onion_key=self.keys.ntor.public_bytes())
+
+    async def _publish_once(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        uptime = int((now - self.started).total_seconds())
+        inputs = inputs_from_options(self.options, self.exit_policy, uptime=uptime)
+        consensus = self.directory.consensus
+        params = consensus.params if consensus is not None else None
+        await self.publisher.tick(self.keys, inputs, now, params)
+
+    async def stop(self) -> None:
+        """Close the ORPort and stop publishing."""
+        if self._task is not None:
+            self._task.cancel()
+        await self.feature.stop()

@@ -1,0 +1,89 @@
+"""`zwiebel -f torrc` as a relay and exit in a network of real tor (issue: relay).
+
+The relay tests its own ORPort through a real relay, publishes to the real authority,
+is listed Running and Valid, and a real tor client that may only exit through it
+downloads 10 MiB byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.fetch import curl_via_socks
+from zwiebel.testnet.fileserver import FileServer
+from zwiebel.testnet.realtor import RealTorNetwork
+from zwiebel.testnet.zwiebelproc import ZwiebelProcess
+
+pytestmark = pytest.mark.interop
+
+BASE_PORT = 22700
+REJECTED_PORT = 9
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealTorNetwork]:
+    """1 authority, 2 middles, 1 exit and a tor client (full descriptors), all real tor."""
+    net = RealTorNetwork(tmp_path_factory.mktemp("relay-daemon-net"), BASE_PORT, middles=2)
+    with net:
+        yield net
+
+
+@pytest.fixture(scope="module")
+def relay(network: RealTorNetwork,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZwiebelProcess]:
+    """A Zwiebel exit relay started from a torrc, reachable and published."""
+    slot = network.external_slot(0, "zwiebelexit")
+    torrc = ["TestingTorNetwork 1", "Nickname zwiebelexit", "Address 127.0.0.1",
+             f"ORPort 127.0.0.1:{slot.or_port}", "SocksPort 0", "UseMicrodescriptors 0",
+             "ContactInfo Zwiebel tests <nobody@example.invalid>",
+             "ExitRelay 1", "ExitPolicyRejectPrivate 0",
+             f"ExitPolicy reject 127.0.0.1:{REJECTED_PORT}", "ExitPolicy accept 127.0.0.0/8:*",
+             "ExitPolicy reject *:*", *network.dir_authority_lines]
+    data = tmp_path_factory.mktemp("zwiebel-relay") / "data"
+    with ZwiebelProcess(data, torrc) as proc:
+        proc.wait_for(r"Self-testing indicates your ORPort is reachable from the outside\. "
+                      r"Excellent\. Publishing server descriptor\.", 90)
+        proc.wait_for(r"status 200\) after uploading server descriptor", 30)
+        yield proc
+
+
+def _fingerprint(relay: ZwiebelProcess) -> str:
+    return (relay.data_dir / "fingerprint").read_text().split()[1]
+
+
+def test_keys_and_fingerprint_files(relay: ZwiebelProcess) -> None:
+    nickname, fingerprint = (relay.data_dir / "fingerprint").read_text().split()
+    assert nickname == "zwiebelexit" and len(fingerprint) == 40
+    for name in ("secret_id_key", "ed25519_master_id_secret_key", "ed25519_signing_cert",
+                 "secret_onion_key_ntor", "secret_onion_key"):
+        path = relay.data_dir / "keys" / name
+        assert path.stat().st_mode & 0o077 == 0, name
+    assert relay.matches(f"identity key fingerprint is 'zwiebelexit {fingerprint}'")
+
+
+def test_listed_running_and_valid(network: RealTorNetwork, relay: ZwiebelProcess) -> None:
+    network.wait_for_relay(_fingerprint(relay), ("Running", "Valid"), timeout=90)
+
+
+def test_real_tor_client_exits_through_zwiebel(network: RealTorNetwork,
+                                               relay: ZwiebelProcess,
+                                               http_server: FileServer,
+                                               tmp_path: Path) -> None:
+    fingerprint = _fingerprint(relay)
+    network.vote_exit(fingerprint)
+    network.wait_for_relay(fingerprint, ("Running", "Valid", "Exit"), timeout=90)
+    client = network.client
+    assert client is not None and client.socks_port is not None
+    with network.control("client") as ctl:
+        ctl.setconf([("ExitNodes", "$" + fingerprint), ("StrictNodes", "1")])
+    served = http_server.files["10m.bin"]
+    result = curl_via_socks(client.socks_port, served.url, tmp_path / "got", 120,
+                            isolation="via-zwiebel-exit")
+    assert result.ok, result.stderr
+    assert (result.size, result.sha256) == (served.size, served.sha256)
+    refused = curl_via_socks(client.socks_port, f"http://127.0.0.1:{REJECTED_PORT}/",
+                             tmp_path / "refused", 60, isolation="rejected-port")
+    assert not refused.ok
