@@ -58,6 +58,19 @@ def test_bootstrap_log_and_caches(zwiebel_client: ZwiebelProcess) -> None:
     assert "Guard in=default rsa_id=" in (zwiebel_client.data_dir / "state").read_text()
 
 
+def test_consensus_refreshed_within_its_lifetime(zwiebel_client: ZwiebelProcess) -> None:
+    """The network votes every 10 s; a running client keeps fetching new consensuses."""
+    pattern = r"Received a new ns consensus, valid-after (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
+    deadline = time.monotonic() + 60
+    seen: set[str] = set()
+    while len(seen) < 2:
+        assert time.monotonic() < deadline, f"only saw consensuses {seen}"
+        start = len(zwiebel_client.lines)
+        seen |= {m.group(1) for m in zwiebel_client.matches(pattern)}
+        if len(seen) < 2:
+            zwiebel_client.wait_for(pattern, 60, start)
+
+
 def test_socks5_hostname_download_10mb(zwiebel_client: ZwiebelProcess, http_server: FileServer,
                                        tmp_path: Path) -> None:
     served = http_server.files["10m.bin"]
@@ -134,7 +147,7 @@ def test_killed_middle_relay_then_new_circuit(zwiebel_client: ZwiebelProcess,
         after = len(zwiebel_client.lines)
         result = curl_via_socks(_socks(zwiebel_client), served.url, tmp_path / "after", 120,
                                 isolation="killtest")
-        assert result.ok, result.stderr
+        assert result.ok, result.stderr + "\n".join(zwiebel_client.lines[start:])
         assert result.sha256 == served.sha256
         new_circuit = int(zwiebel_client.wait_for(ATTACHED, 30, after).group(1))
         assert new_circuit != circuit

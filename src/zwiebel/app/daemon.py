@@ -12,16 +12,23 @@ import asyncio
 import logging
 import os
 import signal
+import sys
+import time
 from pathlib import Path
 
-from zwiebel.config import Options
-from zwiebel.config.dirservers import trusted_authorities
+from zwiebel.app.cli import find_torrc, parse_command_line
+from zwiebel.app.s2k import verify_hashed_password
+from zwiebel.config import ConfigError, Options
+from zwiebel.config.dirservers import fallback_directories, trusted_authorities
 from zwiebel.config.values import RouterSet
 from zwiebel.features.client.socks_listener import SocksListener
-from zwiebel.managers.bootstrap import BootstrapState
+from zwiebel.features.control import ControlFeature, HostInfo
+from zwiebel.features.relay.service import RelayConfigError, RelayService
+from zwiebel.managers.bootstrap import BootstrapState, Phase
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.circuits import CircuitManager
 from zwiebel.managers.directory import DirectoryError, DirectoryManager
+from zwiebel.managers.events import EventBus, StatusEvent, bootstrap_status
 from zwiebel.netdir.restrict import NameSet, PathRestrictions
 from zwiebel.runtime.circuit import CircuitError
 from zwiebel.socks import SocksOptions
@@ -49,6 +56,15 @@ def run(options: Options) -> int:
 
 async def _main(options: Options) -> int:
     return await Daemon(options).run()
+
+
+def config_file_from_argv() -> str | None:
+    """The torrc this process was started with (GETINFO config-file, SAVECONF)."""
+    try:
+        path, _ = find_torrc(parse_command_line(sys.argv[1:]))
+    except ConfigError:
+        return None
+    return path if path is not None and os.path.isfile(path) else None
 
 
 def data_directory(options: Options) -> Path:
@@ -98,19 +114,25 @@ class Daemon:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.data_dir = data_directory(options)
-        self.bootstrap = BootstrapState(on_change=lambda line: log.log(NOTICE, "%s", line))
-        self.channels = ChannelManager()
+        self.events = EventBus()
+        self.bootstrap = BootstrapState(on_change=self._bootstrap_changed)
+        self.channels = ChannelManager(events=self.events)
         use_md = options.get("UseMicrodescriptors")
         self.directory = DirectoryManager(
-            trusted_authorities(options), self.data_dir, use_md is not False,
+            trusted_authorities(options), fallback_directories(options), self.data_dir,
+            use_md is not False,
             self.channels, self.bootstrap,
         )
         self.circuits = CircuitManager(
             self.directory, self.channels, path_restrictions(options),
             self.data_dir / "state", self.bootstrap, build_timeout(options),
             float(options.get("MaxCircuitDirtiness")), bool(options.get("UseEntryGuards")),
+            events=self.events,
         )
         self.listeners: list[SocksListener] = []
+        self.relay: RelayService | None = None
+        self.control: ControlFeature | None = None
+        self.started_at = time.time()
         self._stop = asyncio.Event()
 
     async def run(self) -> int:
@@ -118,12 +140,29 @@ class Daemon:
         self._install_signals()
         self.bootstrap.announce()
         await self._start_listeners()
+        await self._start_control()
+        await self._start_relay()
         tasks = [asyncio.create_task(self._bootstrap_and_refresh())]
         await self._stop.wait()
         for task in tasks:
             task.cancel()
+        if self.relay is not None:
+            await self.relay.stop()
         self.shutdown()
         return 0
+
+    async def _start_relay(self) -> None:
+        """With an ORPort configured, run the relay role too."""
+        if not self.options.or_ports:
+            return
+        try:
+            self.relay = RelayService(self.options, self.data_dir, self.directory,
+                                      self.channels)
+            await self.relay.start()
+        except RelayConfigError as exc:
+            raise StartupError(str(exc)) from exc
+        except OSError as exc:
+            raise StartupError(f"Could not open the ORPort: {exc.strerror}") from exc
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -152,6 +191,30 @@ class Daemon:
                                    "Is Tor (or another Zwiebel) already running?") from exc
             self.listeners.append(listener)
 
+    async def _start_control(self) -> None:
+        if not self.options.control_ports:
+            return
+        info = HostInfo(config_file_from_argv(), self.started_at, verify_hashed_password)
+        self.control = ControlFeature(self, info)
+        try:
+            await self.control.start()
+        except OSError as exc:
+            raise StartupError(f"Could not open the ControlPort: {exc.strerror}.") from exc
+
+    def _bootstrap_changed(self, line: str) -> None:
+        log.log(NOTICE, "%s", line)
+        self.events.emit(bootstrap_status(self.bootstrap))
+        if self.bootstrap.phase == Phase.DONE:
+            self.events.emit(StatusEvent("CLIENT", "NOTICE", "CIRCUIT_ESTABLISHED"))
+
+    def socks_addresses(self) -> list[str]:
+        """``addr:port`` of every open SocksPort (GETINFO net/listeners/socks)."""
+        return [f"{lst.spec.address or '127.0.0.1'}:{lst.port}" for lst in self.listeners]
+
+    def request_stop(self) -> None:
+        """Stop the daemon (SIGNAL SHUTDOWN/HALT, or the owning controller left)."""
+        self._stop.set()
+
     async def _bootstrap_and_refresh(self) -> None:
         delay = 1.0
         while True:
@@ -162,8 +225,12 @@ class Daemon:
                 log.warning("Problem bootstrapping: %s. Retrying in %.0f s.", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-        await self._first_circuit()
-        await self.directory.run_refresh_loop()
+        refresh = asyncio.create_task(self.directory.run_refresh_loop())
+        try:
+            await self._first_circuit()
+            await refresh
+        finally:
+            refresh.cancel()
 
     async def _first_circuit(self) -> None:
         delay = 1.0
@@ -178,6 +245,8 @@ class Daemon:
 
     def shutdown(self) -> None:
         """Close listeners, circuits and channels; save state."""
+        if self.control is not None:
+            self.control.close()
         for listener in self.listeners:
             listener.close()
         self.circuits.close_all()

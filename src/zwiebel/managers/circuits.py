@@ -20,9 +20,16 @@ from zwiebel.config.files import atomic_write
 from zwiebel.managers.bootstrap import BootstrapState, Phase
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.directory import DirectoryManager
+from zwiebel.managers.events import CircuitTracker, EventBus, StreamRecord, StreamTracker
 from zwiebel.netdir.guards import CircState, Guard, GuardContext, GuardSelection
 from zwiebel.netdir.netdir import NetDir
-from zwiebel.netdir.path import NoPathError, Purpose, choose_path
+from zwiebel.netdir.path import (
+    LONG_LIVED_PORTS,
+    NoPathError,
+    choose_entry,
+    choose_exit,
+    choose_middle,
+)
 from zwiebel.netdir.relay import RelayInfo
 from zwiebel.netdir.restrict import PathRestrictions
 from zwiebel.runtime.channel import ChannelError
@@ -38,10 +45,17 @@ log = logging.getLogger("zwiebel")
 STREAM_ATTEMPTS = 4
 #: Seconds to wait for CONNECTED: tor waits 10 s on the first try, then 15 s.
 BEGIN_TIMEOUTS = (10.0, 15.0, 15.0, 15.0)
+#: END reasons after which tor retries a stream on another circuit.
+RETRY_REASONS = frozenset({EndReason.EXITPOLICY, EndReason.TIMEOUT, EndReason.DESTROY,
+                           EndReason.RESOURCELIMIT, EndReason.HIBERNATING})
 #: Build attempts before a request fails with "no route".
 BUILD_ATTEMPTS = 5
 #: Seconds a relay that failed to take an extension is left out of new paths.
 FAILED_RELAY_PENALTY = 60.0
+
+
+class FirstHopError(CircuitError):
+    """The guard could not be reached or refused to create the circuit."""
 
 
 class CircuitManager:
@@ -57,6 +71,7 @@ class CircuitManager:
         build_timeout: float,
         max_dirtiness: float,
         use_guards: bool,
+        events: EventBus | None = None,
     ) -> None:
         self._dir = directory
         self._channels = channels
@@ -71,6 +86,9 @@ class CircuitManager:
         self._circuits: list[Circuit] = []
         self._next_id = 1
         self._failed: dict[bytes, float] = {}
+        self.events = events if events is not None else EventBus()
+        self.circ_events = CircuitTracker(self.events)
+        self.stream_events = StreamTracker(self.events)
         self._load_state()
 
     # -- state file -------------------------------------------------------------
@@ -97,6 +115,10 @@ class CircuitManager:
         self._circuits = [c for c in self._circuits if c.is_open]
         return list(self._circuits)
 
+    def guard_list(self) -> list[Guard]:
+        """The sampled guards, for GETINFO entry-guards."""
+        return list(self._guards.sampled)
+
     def new_identity(self) -> None:
         """NEWNYM: no circuit used so far is handed to a new stream again."""
         for circuit in self.circuits:
@@ -106,20 +128,37 @@ class CircuitManager:
     async def open_stream(
         self, address: str, port: int, isolation: Hashable
     ) -> tuple[Stream, Circuit]:
-        """A connected stream to address:port on a suitable circuit, with tor's retries."""
+        """A connected stream to address:port on a suitable circuit, with tor's retries.
+
+        After EXITPOLICY the exit is avoided for this stream; after a timeout or a dead
+        circuit, that circuit takes no new streams (circuituse.c, connection_ap_expire_*).
+        Each step is reported as a STREAM event.
+        """
+        record = self.stream_events.new(address, port)
+        try:
+            stream, circuit = await self._open_stream(address, port, isolation, record)
+        except BaseException as exc:
+            self.stream_events.failed(record, exc)
+            raise
+        self.stream_events.succeeded(record, stream)
+        return stream, circuit
+
+    async def _open_stream(
+        self, address: str, port: int, isolation: Hashable, record: StreamRecord
+    ) -> tuple[Stream, Circuit]:
         excluded: set[bytes] = set()
         last: Exception = StreamClosed(EndReason.MISC)
         for attempt in range(STREAM_ATTEMPTS):
             circuit = await self.circuit_for(address, port, isolation, excluded)
+            self.stream_events.sent_connect(record, circuit)
             try:
                 stream = await circuit.open_stream(address, port, BEGIN_TIMEOUTS[attempt])
             except StreamClosed as exc:
                 last = exc
-                if exc.reason not in (EndReason.EXITPOLICY, EndReason.TIMEOUT,
-                                      EndReason.DESTROY, EndReason.RESOURCELIMIT,
-                                      EndReason.HIBERNATING):
+                if exc.reason not in RETRY_REASONS:
                     raise
-                excluded.add(circuit.path[-1].rsa_identity)
+                self._after_failed_begin(circuit, exc.reason, excluded)
+                self.stream_events.detached(record, exc.reason)
                 log.info("Stream to port %d failed (%s); retrying on another circuit.",
                          port, _reason(exc.reason))
                 continue
@@ -127,6 +166,12 @@ class CircuitManager:
                      circuit.global_id)
             return stream, circuit
         raise last
+
+    def _after_failed_begin(self, circuit: Circuit, reason: int, excluded: set[bytes]) -> None:
+        if reason == EndReason.EXITPOLICY:
+            excluded.add(circuit.path[-1].rsa_identity)
+        else:
+            circuit.isolation = ("retired", circuit.global_id)
 
     async def resolve(self, hostname: str, isolation: Hashable) -> Resolved:
         """RELAY_RESOLVE through an exit circuit (tor-spec 6.4)."""
@@ -183,13 +228,18 @@ class CircuitManager:
     async def _build_once(
         self, netdir: NetDir, rules: PathRestrictions, address: str | None, port: int | None
     ) -> Circuit:
-        guard = self._pick_guard(netdir, rules)
-        relay = netdir.by_rsa_id(guard[0].identity) if guard else None
-        path = choose_path(netdir, Purpose.EXIT, port, relay, randbelow, rules,
-                           target_address=_ip_or_none(address))
+        """Exit first, then a guard that is not the exit, then a middle (path-spec 2.2)."""
+        target = _ip_or_none(address)
+        exit_relay = choose_exit(netdir, rules, randbelow, port, target)
+        guard = self._pick_guard(netdir, rules, exit_relay)
+        entry = netdir.by_rsa_id(guard[0].identity) if guard else None
+        if entry is None:
+            entry = choose_entry(netdir, rules, randbelow, [exit_relay])
+        middle = choose_middle(netdir, rules, randbelow, [entry, exit_relay],
+                               port in LONG_LIVED_PORTS)
         try:
-            circuit = await self._build_path(list(path))
-        except (CircuitError, ChannelError, OSError, TimeoutError):
+            circuit = await self._build_path([entry, middle, exit_relay])
+        except FirstHopError:
             if guard is not None:
                 self._guards.note_failure(guard[0], utcnow())
                 self.save_state()
@@ -207,34 +257,43 @@ class CircuitManager:
         return frozenset(self._failed)
 
     def _pick_guard(
-        self, netdir: NetDir, rules: PathRestrictions
+        self, netdir: NetDir, rules: PathRestrictions, exit_relay: RelayInfo
     ) -> tuple[Guard, CircState] | None:
         if not self._use_guards:
             return None
         ctx = GuardContext(netdir, rules, utcnow(), randbelow)
         self._guards.update(ctx)
-        return self._guards.select(ctx)
+        return self._guards.select(ctx, avoid=[exit_relay])
 
     async def _build_path(self, path: list[RelayInfo]) -> Circuit:
         first = path[0]
         self._bootstrap.reach(Phase.AP_CONN)
-        channel = await self._channels.get(first.address, first.or_port, first.rsa_identity)
+        try:
+            channel = await self._channels.get(first.address, first.or_port,
+                                               first.rsa_identity)
+        except (ChannelError, OSError, TimeoutError) as exc:
+            raise FirstHopError(f"cannot reach ${first.fingerprint}: {exc}") from exc
         self._bootstrap.reach(Phase.AP_HANDSHAKE_DONE)
         circuit = Circuit(channel, self._next_id)
         self._next_id += 1
         self._bootstrap.reach(Phase.CIRCUIT_CREATE)
+        self.circ_events.launched(circuit)
         try:
             await circuit.create(first, self._build_timeout)
+            self.circ_events.extended(circuit)
             for relay in path[1:]:
                 try:
                     await circuit.extend(relay, self._build_timeout)
                 except CircuitError:
                     self._failed[relay.rsa_identity] = monotonic()
                     raise
-        except BaseException:
+                self.circ_events.extended(circuit)
+        except BaseException as exc:
+            self.circ_events.failed(circuit, exc)
             circuit.close("build failed")
             raise
         circuit.mark_open()
+        self.circ_events.built(circuit)
         self._circuits.append(circuit)
         log.info("Circuit %d built: %s", circuit.global_id,
                  ",".join(f"${r.fingerprint}~{r.nickname}" for r in path))

@@ -6,7 +6,8 @@ UseMicrodescriptors is 0) verified against those certificates, and the microdesc
 or server descriptors it lists. Everything is cached in the DataDirectory under tor's
 file names and reused at the next start while the consensus is still reasonably live.
 Directory requests go over BEGIN_DIR on a one-hop CREATE_FAST circuit to an authority
-(or fallback), as tor's clients do.
+or a fallback directory, chosen at random, as tor's clients do; a failed server is
+followed by another.
 
 Simplified on purpose: descriptors are fetched all at once from one directory server per
 batch rather than spread over several; the refresh time is drawn uniformly from the
@@ -19,11 +20,11 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from zwiebel.config.authorities import DirAuthoritySpec
+from zwiebel.config.authorities import DirAuthoritySpec, FallbackDirSpec
 from zwiebel.config.files import atomic_write
 from zwiebel.encoding import ParseError, b64_nopad, unb16
 from zwiebel.managers.bootstrap import BootstrapState, Phase
@@ -71,6 +72,7 @@ class DirectoryManager:
     def __init__(
         self,
         authorities: Sequence[DirAuthoritySpec],
+        fallbacks: Sequence[FallbackDirSpec],
         data_dir: Path,
         microdescs: bool,
         channels: ChannelManager,
@@ -80,6 +82,8 @@ class DirectoryManager:
         self._trusted = [unb16(a.v3ident or "") for a in self._authorities]
         self._servers = [DirServer(a.address, a.or_port, unb16(a.fingerprint))
                          for a in self._authorities]
+        self._servers += [DirServer(f.address, f.or_port, unb16(f.fingerprint))
+                          for f in fallbacks]
         self._data_dir = data_dir
         self._flavor = "microdesc" if microdescs else "ns"
         self._channels = channels
@@ -113,8 +117,18 @@ class DirectoryManager:
         return self.netdir
 
     async def refresh(self) -> None:
-        """Fetch certificates, a new consensus and missing descriptors."""
-        server = random.choice(self._servers)
+        """Fetch from randomly chosen directory servers until one gives what we need."""
+        servers = random.sample(self._servers, k=min(len(self._servers), 3))
+        for server in servers[:-1]:
+            try:
+                await self._refresh_from(server)
+                return
+            except (DirectoryError, ParseError, VerifyError, OSError, TimeoutError) as exc:
+                log.info("Directory fetch from %s:%d failed: %s", server.address,
+                         server.or_port, exc)
+        await self._refresh_from(servers[-1])
+
+    async def _refresh_from(self, server: DirServer) -> None:
         circuit = await self._dir_circuit(server)
         try:
             self._bootstrap.reach(Phase.REQUESTING_STATUS)
@@ -126,6 +140,9 @@ class DirectoryManager:
             self._verify(consensus)
             atomic_write(str(self._consensus_file), text)
             self.consensus = consensus
+            log.info("Received a new %s consensus, valid-after %s, from %s:%d.",
+                     self._flavor, consensus.valid_after.strftime("%Y-%m-%d %H:%M:%S"),
+                     server.address, server.or_port)
             self._bootstrap.reach(Phase.REQUESTING_DESCRIPTORS)
             await self._fetch_missing_docs(circuit, consensus)
             self._bootstrap.reach(Phase.LOADING_DESCRIPTORS)
@@ -211,6 +228,34 @@ class DirectoryManager:
         for doc in docs:
             self._docs[doc.digest] = doc
 
+    def documents(self) -> Mapping[bytes, Microdescriptor | ServerDescriptor]:
+        """The descriptors held, by the digest the consensus names them with."""
+        return self._docs
+
+    async def fetch_document(self, path: str) -> bytes | None:
+        """GET `path` from a random directory server over BEGIN_DIR, unverified (for a
+        relay's directory cache, whose clients verify what they get); None on failure."""
+        server = random.choice(self._servers)
+        try:
+            circuit = await self._dir_circuit(server)
+            try:
+                return (await self._get_text(circuit, path)).encode()
+            finally:
+                circuit.close("directory fetch done")
+        except (DirectoryError, ParseError, OSError, TimeoutError) as exc:
+            log.info("Fetching %s for the directory cache failed: %s", path, exc)
+            return None
+
+    def cached_consensus(self, microdesc: bool) -> bytes | None:
+        """The cached consensus text of that flavor, if it is the one we keep."""
+        if microdesc != (self._flavor == "microdesc"):
+            return None
+        return _read(self._consensus_file)
+
+    def cached_certs(self) -> bytes | None:
+        """The cached authority certificates."""
+        return _read(self._data_dir / "cached-certs")
+
     # -- state ---------------------------------------------------------------------------
     def _has_enough(self) -> bool:
         if self.consensus is None or not is_reasonably_live(self.consensus, utcnow()):
@@ -264,3 +309,10 @@ class DirectoryManager:
                 log.warning("Directory refresh failed: %s", exc)
             except Exception as exc:  # a failed refresh must not end the loop
                 log.warning("Directory refresh failed: %s: %s", type(exc).__name__, exc)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
