@@ -129,6 +129,8 @@ class Daemon:
             float(options.get("MaxCircuitDirtiness")), bool(options.get("UseEntryGuards")),
             events=self.events,
         )
+        self.circuits.guard_counts = (int(options.get("NumPrimaryGuards")),
+                                      int(options.get("NumEntryGuards")))
         self.listeners: list[SocksListener] = []
         self.relay: RelayService | None = None
         self.control: ControlFeature | None = None
@@ -138,6 +140,7 @@ class Daemon:
     async def run(self) -> int:
         """Start everything, wait for a signal, shut down."""
         self._install_signals()
+        self._write_pid_file()
         self.bootstrap.announce()
         await self._start_listeners()
         await self._start_control()
@@ -150,6 +153,21 @@ class Daemon:
             await self.relay.stop()
         self.shutdown()
         return 0
+
+    def _write_pid_file(self) -> None:
+        """PidFile: our process id, removed again at exit (tor's write_pidfile)."""
+        path = self.options.get("PidFile")
+        if not path:
+            return
+        try:
+            Path(path).write_text(f"{os.getpid()}\n")
+        except OSError as exc:
+            raise StartupError(f"Unable to write PidFile {path}: {exc.strerror}") from exc
+
+    def _remove_pid_file(self) -> None:
+        path = self.options.get("PidFile")
+        if path:
+            Path(path).unlink(missing_ok=True)
 
     async def _start_relay(self) -> None:
         """With an ORPort configured, run the relay role too."""
@@ -182,7 +200,8 @@ class Daemon:
         for spec in self.options.socks_ports:
             if spec.port == 0 and not spec.auto:
                 continue
-            listener = SocksListener(spec, self.circuits, socks)
+            listener = SocksListener(spec, self.circuits, socks,
+                                     bool(self.options.get("ClientRejectInternalAddresses")))
             try:
                 await listener.start()
             except OSError as exc:
@@ -252,4 +271,5 @@ class Daemon:
         self.circuits.close_all()
         self.channels.close_all()
         self.circuits.save_state()
+        self._remove_pid_file()
         log.log(NOTICE, "Zwiebel %d exiting.", os.getpid())

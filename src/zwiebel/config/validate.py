@@ -128,6 +128,34 @@ def _check_listeners(options: Options, warnings: list[str]) -> None:
         )
 
 
+#: Options accepted so tor torrc files load, but not acted upon yet: setting one
+#: explicitly gives a start-up warning saying so (never silently ignored).
+NO_EFFECT_YET = (
+    "ConnectionPadding", "NewCircuitPeriod", "ClientUseIPv4", "ClientUseIPv6", "ClientOnly",
+    "AuthDirMaxServersPerAddr", "ClientBootstrapConsensusAuthorityDownloadInitialDelay",
+    "ClientBootstrapConsensusFallbackDownloadInitialDelay",
+    "ClientBootstrapConsensusAuthorityOnlyDownloadInitialDelay",
+    "ClientDNSRejectInternalAddresses", "CountPrivateBandwidth", "DirAllowPrivateAddresses",
+    "V3AuthVotingInterval", "V3AuthVoteDelay", "V3AuthDistDelay",
+    "TestingV3AuthInitialVotingInterval", "TestingV3AuthInitialVoteDelay",
+    "TestingV3AuthInitialDistDelay", "TestingAuthDirTimeToLearnReachability",
+    "MinUptimeHidServDirectoryV2", "TestingMinTimeToReportBandwidth",
+    "TestingServerDownloadInitialDelay", "TestingClientDownloadInitialDelay",
+    "TestingServerConsensusDownloadInitialDelay", "TestingClientConsensusDownloadInitialDelay",
+    "TestingBridgeDownloadInitialDelay", "TestingBridgeBootstrapDownloadInitialDelay",
+    "TestingClientMaxIntervalWithoutRequest", "TestingDirConnectionMaxStall",
+    "TestingEnableConnBwEvent", "TestingEnableCellStatsEvent",
+)
+
+
+def _check_no_effect(options: Options, warnings: list[str]) -> None:
+    for name in NO_EFFECT_YET:
+        if options.is_set(name):
+            where = options.lines(name)[0].where if options.lines(name) else "command line"
+            warnings.append(f"{name} ({where}) is accepted for compatibility with tor but has "
+                            "no effect in Zwiebel yet.")
+
+
 def validate(options: Options) -> tuple[Options, list[str]]:
     """Apply the cross-option rules; return the options to use and the warnings."""
     warnings = list(options.warnings)
@@ -136,5 +164,6 @@ def validate(options: Options) -> tuple[Options, list[str]]:
     _check_testing(options, warnings)
     _check_guards(options)
     _check_listeners(options, warnings)
+    _check_no_effect(options, warnings)
     options = _clamp_circuits(options, warnings)
     return options, warnings

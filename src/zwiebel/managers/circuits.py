@@ -21,6 +21,7 @@ from zwiebel.managers.bootstrap import BootstrapState, Phase
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.directory import DirectoryManager
 from zwiebel.managers.events import CircuitTracker, EventBus, StreamRecord, StreamTracker
+from zwiebel.netdir.guard_params import GuardParams
 from zwiebel.netdir.guards import CircState, Guard, GuardContext, GuardSelection
 from zwiebel.netdir.netdir import NetDir
 from zwiebel.netdir.path import (
@@ -86,6 +87,8 @@ class CircuitManager:
         self._circuits: list[Circuit] = []
         self._next_id = 1
         self._failed: dict[bytes, float] = {}
+        #: (NumPrimaryGuards, NumEntryGuards) from the torrc; 0 means the consensus value.
+        self.guard_counts = (0, 0)
         self.events = events if events is not None else EventBus()
         self.circ_events = CircuitTracker(self.events)
         self.stream_events = StreamTracker(self.events)
@@ -262,6 +265,7 @@ class CircuitManager:
         if not self._use_guards:
             return None
         ctx = GuardContext(netdir, rules, utcnow(), randbelow)
+        self._guards.params = GuardParams.from_netdir(netdir, *self.guard_counts)
         self._guards.update(ctx)
         return self._guards.select(ctx, avoid=[exit_relay])
 

@@ -31,8 +31,10 @@ HANDSHAKE_TIMEOUT = 120.0
 class SocksListener:
     """Serves one SocksPort."""
 
-    def __init__(self, spec: SocksPortSpec, circuits: CircuitManager, socks: SocksOptions) -> None:
+    def __init__(self, spec: SocksPortSpec, circuits: CircuitManager, socks: SocksOptions,
+                 reject_internal: bool = True) -> None:
         self.spec = spec
+        self.reject_internal = reject_internal
         self._circuits = circuits
         self._socks = socks
         self._server: asyncio.Server | None = None
@@ -70,7 +72,10 @@ class SocksListener:
             return
         peer = writer.get_extra_info("peername")
         key = self._isolation(request, peer[0] if peer else "")
-        if request.command == Command.CONNECT:
+        if request.command == Command.CONNECT and self._refuse_internal(request):
+            conn.send_connect_reply(EndReason.MISC)
+            writer.write(conn.data_to_send())
+        elif request.command == Command.CONNECT:
             await self._connect(conn, request, key, early, reader, writer)
         elif request.command in (Command.RESOLVE, Command.RESOLVE_PTR):
             await self._resolve(conn, request, key, writer)
@@ -101,6 +106,16 @@ class SocksListener:
             if isinstance(event, StreamData):
                 early += event.data
         return request, bytes(early)
+
+    def _refuse_internal(self, request: Request) -> bool:
+        """ClientRejectInternalAddresses (on unless TestingTorNetwork): tor refuses
+        CONNECT to local names and internal addresses (connection_edge.c)."""
+        if not self.reject_internal or not is_internal_target(str(request.address)):
+            return False
+        shown = str(request.address) if not self._socks.safe_logging else "[scrubbed]"
+        log.warning("Rejecting SOCKS request for anonymous connection to private address %s.",
+                    shown)
+        return True
 
     def _isolation(self, request: Request, client: str) -> Hashable:
         spec = self.spec
@@ -148,6 +163,18 @@ class SocksListener:
         answer = _first_answer(reply, request.command)
         conn.send_resolved(answer)
         writer.write(conn.data_to_send())
+
+
+def is_internal_target(address: str) -> bool:
+    """tor_addr_hostname_is_local or tor_addr_is_internal for a SOCKS target."""
+    name = address.lower()
+    if name in ("localhost", "local") or name.endswith(".local"):
+        return True
+    try:
+        ip = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
 
 
 def _first_answer(reply: Resolved | None, command: Command) -> ResolvedAnswer | None:

@@ -119,7 +119,7 @@ class RelayService:
             or_host=host, or_port=spec.port,
             addresses=tuple(ipaddress.ip_address(a) for a in advertised),
             exit_policy=self.exit_policy,
-            allow_private_extend=bool(self.options.get("TestingTorNetwork")),
+            allow_private_extend=bool(self.options.get("ExtendAllowPrivateAddresses")),
             outbound_bind=outbound[0] if outbound else None,
             dir_cache=self.cache.get if self.options.get("DirCache") else None,
         )
