@@ -33,7 +33,7 @@ from zwiebel.config import (
     validate,
 )
 
-VERSION_LINE = f"Tor version {TOR_COMPAT_VERSION} (zwiebel {__version__})."
+VERSION_LINE = f"Tor version {TOR_COMPAT_VERSION} (zwiebel-{__version__})."
 USAGE = f"""Copyright (c) the Zwiebel authors; implements Tor {TOR_COMPAT_VERSION}.
 
 zwiebel -f <torrc> [args]

@@ -36,7 +36,7 @@ def write(tmp_path: Path, text: str) -> str:
 def test_version_is_parseable_by_stem(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     out = capsys.readouterr().out
-    assert out == "Tor version 0.4.9.11 (zwiebel 0.1.0).\n" == VERSION_LINE + "\n"
+    assert out == "Tor version 0.4.9.11 (zwiebel-0.1.0).\n" == VERSION_LINE + "\n"
 
 
 def test_help_and_list_torrc_options(capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,7 +36,7 @@ PLATFORM = f"Tor {TOR_COMPAT_VERSION} on Linux"
 below MinimalAcceptedServerVersion (0.4.8.0-alpha-dev) or ones that do not parse; clients
 and tools (stem, the network health scripts) also infer features from it. Zwiebel
 implements the relay behaviour of tor 0.4.9.11, so it claims that version, as
-``GETINFO version`` does ("0.4.9.11 (zwiebel ...)")."""
+``GETINFO version`` does ("0.4.9.11 (zwiebel-...)")."""
 
 RELAY_PROTOCOLS = ("Cons=2 Desc=2 DirCache=2 FlowCtrl=1-2 HSDir=2 HSIntro=4-5 HSRend=2 "
                    "Link=4-5 LinkAuth=3 Microdesc=2 Relay=2-4")
