@@ -25,7 +25,6 @@ import pytest
 
 from zwiebel.config import BUILTIN_OPTIONS, Options, Registry, build_options, lex
 from zwiebel.config.dirservers import trusted_authorities
-from zwiebel.config.relay_options import RELAY_OPTIONS
 from zwiebel.crypto.digest import sha256
 from zwiebel.encoding import b64_nopad
 from zwiebel.features.relay import RelayFeature, RelaySettings
@@ -69,7 +68,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealTorNetwork
 def slot_options(net: RealTorNetwork, index: int, nickname: str) -> Options:
     lines = net.external_slot(index, nickname).torrc_lines
     return build_options(lex("\n".join(lines) + "\nContactInfo zw@example.invalid\n", "torrc"),
-                         registry=Registry(BUILTIN_OPTIONS + RELAY_OPTIONS))
+                         registry=Registry(BUILTIN_OPTIONS))
 
 
 def upload(options: Options, body: bytes) -> UploadResult:
