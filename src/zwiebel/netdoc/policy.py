@@ -69,7 +69,7 @@ class PolicyRule:
 
     def covers_address(self, address: Address) -> bool:
         """tor_addr_compare_masked(..., CMP_EXACT) == 0: same family, same prefix."""
-        return _masked_equal(self.address, address, self.maskbits)
+        return masked_equal(self.address, address, self.maskbits)
 
     def to_line(self, for_descriptor: bool = True) -> str:
         """policy_write_item: the descriptor form ("accept6 [::]/8:*") or torrc form."""
@@ -90,7 +90,7 @@ def _port_text(low: int, high: int, *, star: bool = False) -> str:
     return str(low) if low == high else f"{low}-{high}"
 
 
-def _masked_equal(a: Address, b: Address, bits: int) -> bool:
+def masked_equal(a: Address, b: Address, bits: int) -> bool:
     if a.version != b.version:
         return False
     shift = a.max_prefixlen - bits
@@ -392,7 +392,7 @@ def _general_exit_port(rules: Sequence[PolicyRule], port: int, allow_private: bo
         first = (int(rule.address) >> 24) & (0xFF << max(0, 8 - rule.maskbits)) & 0xFF
         last = first | (0xFF >> min(8, rule.maskbits)) if rule.maskbits < 8 else first
         for net in range(first, last + 1):
-            if rejected[net] or (not allow_private and _is_internal(IPv4Address(net << 24))):
+            if rejected[net] or (not allow_private and is_internal(IPv4Address(net << 24))):
                 continue
             if rule.accept and rule.maskbits <= 8:
                 return True
@@ -401,7 +401,7 @@ def _general_exit_port(rules: Sequence[PolicyRule], port: int, allow_private: bo
     return False
 
 
-def _is_internal(addr: Address) -> bool:
+def is_internal(addr: Address) -> bool:
     """tor_addr_is_internal(addr, 0)."""
     if isinstance(addr, IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
@@ -410,61 +410,6 @@ def _is_internal(addr: Address) -> bool:
         return any(int(addr) >> (32 - bits) == prefix for prefix, bits in nets)
     top = int(addr) >> 96
     return top >> 25 == 0x7E or top >> 22 in (0x3FA, 0x3FB) or int(addr) >> 1 == 0
-
-
-def _public_for_reject(addr: Address) -> bool:
-    return int(addr) != 0 and not _is_internal(addr) and not addr.is_multicast
-
-
-def _covers(a: PolicyRule, b: PolicyRule) -> bool:
-    """addr_policy_covers: every address and port of `b` is also in `a`."""
-    return (
-        a.maskbits <= b.maskbits
-        and _masked_equal(a.address, b.address, a.maskbits)
-        and a.min_port <= b.min_port
-        and a.max_port >= b.max_port
-    )
-
-
-def _intersects(a: PolicyRule, b: PolicyRule) -> bool:
-    """addr_policy_intersects: some address and port is in both."""
-    bits = min(a.maskbits, b.maskbits)
-    if not _masked_equal(a.address, b.address, bits):
-        return False
-    return not (a.max_port < b.min_port or b.max_port < a.min_port)
-
-
-def remove_redundancies(rules: Sequence[PolicyRule]) -> list[PolicyRule]:
-    """exit_policy_remove_redundancies: tor's three passes, in its order."""
-    out: list[PolicyRule] = []
-    dead: set[int] = set()
-    for rule in rules:  # 1: nothing of a family survives its catch-all
-        if rule.address.version in dead:
-            continue
-        out.append(rule)
-        if rule.maskbits == 0 and rule.all_ports:
-            dead.add(rule.address.version)
-    i = 0
-    while i < len(out) - 1:  # 2: drop later rules an earlier one covers
-        out[i + 1 :] = [r for r in out[i + 1 :] if not _covers(out[i], r)]
-        i += 1
-    i = 0
-    while i < len(out) - 1:  # 3: drop a rule a later same-action rule covers
-        if _covered_later(out, i):
-            del out[i]
-        else:
-            i += 1
-    return out
-
-
-def _covered_later(rules: Sequence[PolicyRule], i: int) -> bool:
-    for later in rules[i + 1 :]:
-        if later.accept != rules[i].accept:
-            if _intersects(rules[i], later):
-                return False
-        elif _covers(later, rules[i]):
-            return True
-    return False
 
 
 # -- summaries (dir-spec 3.4.1 "p", 3.3 microdescriptor "p"/"p6") ------------------
@@ -571,7 +516,7 @@ class PolicySummary:
         `reject_internal` is ClientRejectInternalAddresses.
         """
         addr = _as_address(address)
-        if addr is not None and reject_internal and (_is_internal(addr) or addr.is_loopback):
+        if addr is not None and reject_internal and (is_internal(addr) or addr.is_loopback):
             return Verdict.REJECTED
         return Verdict.PROBABLY_ACCEPTED if self.allows_port(port) else Verdict.REJECTED
 
@@ -607,65 +552,3 @@ def _parse_summary_ranges(body: str) -> list[tuple[int, int]]:
         pos += 1
         ranges.append((low, high))
     return ranges
-
-
-# -- the effective policy a relay publishes (policies_parse_exit_policy_from_options) --
-
-
-@dataclass(frozen=True)
-class ExitPolicyOptions:
-    """The torrc options (and addresses) the effective exit policy depends on.
-
-    `exit_relay` None is ExitRelay auto. `interface_addresses` are this host's
-    addresses, looked up by the caller (tor's get_interface_address6_list).
-    """
-
-    exit_policy: tuple[str, ...] | None = None
-    exit_relay: bool | None = None
-    reduced_exit_policy: bool = False
-    ipv6_exit: bool = False
-    reject_private: bool = True
-    reject_local_interfaces: bool = False
-    bridge_relay: bool = False
-    relay_addresses: tuple[Address, ...] = ()
-    outbound_addresses: tuple[Address, ...] = ()
-    port_addresses: tuple[Address, ...] = ()
-    interface_addresses: tuple[Address, ...] = ()
-
-
-_REJECT_ALL = "reject *4:*,reject *6:*"
-
-
-def build_exit_policy(opts: ExitPolicyOptions) -> ExitPolicy:
-    """The policy tor derives from ExitPolicy, ExitRelay, ReducedExitPolicy, IPv6Exit,
-    ExitPolicyRejectPrivate, ExitPolicyRejectLocalInterfaces and BridgeRelay."""
-    auto = opts.exit_policy is None and not opts.reduced_exit_policy and not opts.ipv6_exit
-    if opts.exit_relay is False or (opts.exit_relay is None and auto):
-        return ExitPolicy.from_config([_REJECT_ALL])
-    rules: list[PolicyRule] = []
-    if not opts.ipv6_exit:
-        rules += parse_config_policy(["reject *6:*"])
-    if opts.reject_private:
-        rules += parse_config_policy(["reject private:*"])
-    rules = remove_redundancies(rules + _local_rejects(opts))
-    rules += parse_config_policy(opts.exit_policy or ())
-    if opts.bridge_relay:
-        tail = _REJECT_ALL
-    else:
-        tail = REDUCED_EXIT_POLICY if opts.reduced_exit_policy else DEFAULT_EXIT_POLICY
-    return ExitPolicy(tuple(remove_redundancies(rules + parse_config_policy([tail]))))
-
-
-def _local_rejects(opts: ExitPolicyOptions) -> list[PolicyRule]:
-    """policies_parse_exit_policy_reject_private: "reject ADDR:*" for public addresses."""
-    configured = list(opts.relay_addresses) if opts.reject_private else []
-    candidates: list[Address] = []
-    if opts.reject_local_interfaces:
-        configured += opts.outbound_addresses
-        candidates += opts.port_addresses
-        candidates += opts.interface_addresses
-    out = []
-    for addr in configured + candidates:
-        if _public_for_reject(addr) and (addr.version == 4 or opts.ipv6_exit):
-            out.append(PolicyRule(False, addr, addr.max_prefixlen))
-    return out

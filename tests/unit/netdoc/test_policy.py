@@ -20,15 +20,14 @@ from zwiebel.netdoc.policy import (
     DEFAULT_EXIT_POLICY,
     REDUCED_EXIT_POLICY,
     ExitPolicy,
-    ExitPolicyOptions,
     PolicyParseError,
     PolicyRule,
     PolicySummary,
     Verdict,
-    build_exit_policy,
     parse_policy_item,
     summarize_rules,
 )
+from zwiebel.netdoc.policy_build import ExitPolicyOptions, build_exit_policy
 
 _DEFAULT_REJECTS = [
     "25",

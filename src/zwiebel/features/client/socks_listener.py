@@ -15,6 +15,7 @@ from collections.abc import Hashable
 from zwiebel.cells.relay_msgs import EndReason, Resolved
 from zwiebel.config.ports import SocksPortSpec
 from zwiebel.managers.circuits import CircuitManager
+from zwiebel.netdoc.policy import is_internal
 from zwiebel.runtime.circuit import CircuitError
 from zwiebel.runtime.stream import Stream, StreamClosed
 from zwiebel.socks import SocksOptions, SocksServerConnection
@@ -171,10 +172,9 @@ def is_internal_target(address: str) -> bool:
     if name in ("localhost", "local") or name.endswith(".local"):
         return True
     try:
-        ip = ipaddress.ip_address(name)
+        return is_internal(ipaddress.ip_address(name))
     except ValueError:
         return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
 
 
 def _first_answer(reply: Resolved | None, command: Command) -> ResolvedAnswer | None:

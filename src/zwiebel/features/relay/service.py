@@ -30,7 +30,8 @@ from zwiebel.features.relay.publish import DescriptorPublisher
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.directory import DirectoryManager
 from zwiebel.netdir.relay import RelayInfo
-from zwiebel.netdoc.policy import ExitPolicy, ExitPolicyOptions, build_exit_policy
+from zwiebel.netdoc.policy import ExitPolicy
+from zwiebel.netdoc.policy_build import ExitPolicyOptions, build_exit_policy
 from zwiebel.runtime.channel import ChannelError
 from zwiebel.runtime.circuit import Circuit, CircuitError
 from zwiebel.runtime.clock import randbelow
