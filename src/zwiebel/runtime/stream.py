@@ -19,6 +19,8 @@ from zwiebel.cells.relay_msgs import Connected, Data, End, EndReason, Resolved
 if TYPE_CHECKING:
     from zwiebel.runtime.circuit import Circuit
 
+#: At most this many received bytes are joined into one `read` result.
+READ_BATCH = 64 * 1024
 #: Stream SENDMEs are sent once fewer than this many cells wait for the reader.
 CONSUMED_CELLS = 10
 #: The send buffer size above which `drain` blocks the writer.
@@ -99,10 +101,18 @@ class Stream:
         """The next received bytes; b"" once the stream ended."""
         if self.end_reason is not None and self._incoming.empty():
             return b""
-        data = await self._incoming.get()
+        chunks = [await self._incoming.get()]
+        size = len(chunks[0])
+        while chunks[-1] and size < READ_BATCH and not self._incoming.empty():
+            chunk = self._incoming.get_nowait()
+            if not chunk:
+                self._incoming.put_nowait(chunk)
+                break
+            chunks.append(chunk)
+            size += len(chunk)
         if self._incoming.qsize() < CONSUMED_CELLS:
             self.circuit.stream_consumed(self)
-        return data
+        return b"".join(chunks)
 
     def write(self, data: bytes) -> None:
         """Queue bytes to send as DATA cells."""
