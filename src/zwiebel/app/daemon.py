@@ -2,8 +2,12 @@
 
 Order, as tor: DataDirectory, bootstrap reporting, SocksPort listeners, directory
 bootstrap (cache first), a first circuit (tor reports 100% once it can build one), then
-the consensus refresh loop. SIGINT and SIGTERM stop a client at once (tor waits
-ShutdownWaitLength only on relays).
+the consensus refresh loop. Before the listeners open, the soft file-descriptor limit
+is raised to the hard one (:mod:`zwiebel.runtime.limits`). Signals as tor's
+``process_signal``: SIGTERM, and SIGINT on a client, exit at once; SIGINT on a relay
+stops accepting and exits after ShutdownWaitLength (a second SIGINT exits at once);
+SIGHUP reloads the torrc (:mod:`zwiebel.app.reload`); SIGUSR1 dumps statistics;
+SIGUSR2 switches the logs to debug. Every exit saves the state file and returns 0.
 """
 
 from __future__ import annotations
@@ -17,26 +21,32 @@ import time
 from pathlib import Path
 
 from zwiebel.app.cli import find_torrc, parse_command_line
+from zwiebel.app.reload import build_timeout, path_restrictions, reload_daemon
 from zwiebel.app.s2k import verify_hashed_password
 from zwiebel.config import ConfigError, Options
 from zwiebel.config.dirservers import fallback_directories, trusted_authorities
-from zwiebel.config.values import RouterSet
 from zwiebel.features.client.socks_listener import SocksListener
 from zwiebel.features.control import ControlFeature, HostInfo
+from zwiebel.features.control.info_relay import (
+    RelayView,
+    install_connection_info,
+    install_relay_info,
+)
+from zwiebel.features.control.signals import set_debug_logging
 from zwiebel.features.relay.service import RelayConfigError, RelayService
 from zwiebel.managers.bootstrap import BootstrapState, Phase
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.circuits import CircuitManager
+from zwiebel.managers.conntrack import ConnTracker
 from zwiebel.managers.directory import DirectoryError, DirectoryManager
-from zwiebel.managers.events import EventBus, StatusEvent, bootstrap_status
-from zwiebel.netdir.restrict import NameSet, PathRestrictions
+from zwiebel.managers.events import EventBus, SignalEvent, StatusEvent, bootstrap_status
 from zwiebel.runtime.circuit import CircuitError
+from zwiebel.runtime.clock import monotonic
+from zwiebel.runtime.limits import LimitError, install_accept_guard, raise_fd_limit
 from zwiebel.socks import SocksOptions
 
 log = logging.getLogger("zwiebel")
 NOTICE = 25
-#: tor's initial circuit build timeout before it has learned one (circuitstats.h).
-DEFAULT_BUILD_TIMEOUT = 60.0
 
 
 class StartupError(Exception):
@@ -77,37 +87,6 @@ def data_directory(options: Options) -> Path:
     return path
 
 
-def _names(value: RouterSet | None) -> NameSet | None:
-    if not value:
-        return None
-    unsupported = list(value.countries) + list(value.addresses)
-    if unsupported:
-        log.warning("Country codes and address patterns in node lists are not supported "
-                    "yet and are ignored: %s", ", ".join(unsupported))
-    return NameSet(frozenset(value.fingerprints) | frozenset(value.nicknames))
-
-
-def path_restrictions(options: Options) -> PathRestrictions:
-    """The torrc options that shape paths."""
-    return PathRestrictions(
-        exclude_nodes=_names(options.get("ExcludeNodes")),
-        exclude_exit_nodes=_names(options.get("ExcludeExitNodes")),
-        exit_nodes=_names(options.get("ExitNodes")),
-        entry_nodes=_names(options.get("EntryNodes")),
-        middle_nodes=_names(options.get("MiddleNodes")),
-        strict_nodes=bool(options.get("StrictNodes")),
-        enforce_distinct_subnets=bool(options.get("EnforceDistinctSubnets")),
-    )
-
-
-def build_timeout(options: Options) -> float:
-    """CircuitBuildTimeout when fixed, else tor's initial 60 s."""
-    fixed = float(options.get("CircuitBuildTimeout") or 0)
-    if fixed > 0 and not options.get("LearnCircuitBuildTimeout"):
-        return fixed
-    return DEFAULT_BUILD_TIMEOUT
-
-
 class Daemon:
     """The running Zwiebel process."""
 
@@ -135,11 +114,14 @@ class Daemon:
         self.relay: RelayService | None = None
         self.control: ControlFeature | None = None
         self.started_at = time.time()
+        self.conntrack = ConnTracker(monotonic)
         self._stop = asyncio.Event()
+        self._shutting_down = False
 
     async def run(self) -> int:
         """Start everything, wait for a signal, shut down."""
         self._install_signals()
+        self._raise_limits()
         self._write_pid_file()
         self.bootstrap.announce()
         await self._start_listeners()
@@ -177,19 +159,77 @@ class Daemon:
             self.relay = RelayService(self.options, self.data_dir, self.directory,
                                       self.channels)
             await self.relay.start()
+            if self.control is not None:
+                install_relay_info(self.control.service.registry, self.conntrack,
+                                   RelayView(self.relay), lambda: self.options)
         except RelayConfigError as exc:
             raise StartupError(str(exc)) from exc
         except OSError as exc:
             raise StartupError(f"Could not open the ORPort: {exc.strerror}") from exc
 
+    def _raise_limits(self) -> None:
+        """tor's set_max_file_descriptors, and one warning when accept() runs out."""
+        try:
+            raise_fd_limit(int(self.options.get("ConnLimit")))
+        except LimitError as exc:
+            raise StartupError(f"{exc} Problem with ConnLimit value.") from exc
+        install_accept_guard(asyncio.get_running_loop())
+
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+        loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
+        loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+            loop.add_signal_handler(sig, self._on_info_signal, sig)
 
-    def _on_stop_signal(self, sig: int) -> None:
-        log.log(NOTICE, "Catching signal %s, exiting cleanly.", signal.Signals(sig).name)
+    def _on_sigterm(self) -> None:
+        log.log(NOTICE, "Catching signal TERM, exiting cleanly.")
         self._stop.set()
+
+    def _on_sigint(self) -> None:
+        """A client exits now; a relay stops accepting and exits after
+        ShutdownWaitLength (tor's hibernate_begin_shutdown)."""
+        if self.relay is None:
+            log.log(NOTICE, "Interrupt: exiting cleanly.")
+            self._stop.set()
+            return
+        if self._shutting_down:
+            log.log(NOTICE, "SIGINT received a second time; exiting now.")
+            self._stop.set()
+            return
+        self._shutting_down = True
+        wait = int(self.options.get("ShutdownWaitLength"))
+        for listener in self.listeners:
+            listener.close()
+        self.relay.feature.stop_accepting()
+        log.log(NOTICE, "Interrupt: we have stopped accepting new connections, and will "
+                        "shut down in %d seconds. Interrupt again to exit now.", wait)
+        asyncio.get_running_loop().call_later(wait, self._stop.set)
+
+    def _on_info_signal(self, sig: int) -> None:
+        """SIGHUP, SIGUSR1, SIGUSR2 as tor; each announced as a SIGNAL event."""
+        if sig == signal.SIGHUP:
+            self.reload_config()
+            self.events.emit(SignalEvent("RELOAD"))
+        elif sig == signal.SIGUSR1:
+            self._dump_stats()
+            self.events.emit(SignalEvent("DUMP"))
+        else:
+            set_debug_logging()
+            self.events.emit(SignalEvent("DEBUG"))
+
+    def _dump_stats(self) -> None:
+        """SIGUSR1: tor's dumpstats, at info."""
+        log.info("Dumping stats:")
+        for channel in self.channels.channels():
+            log.info("Channel %d to %s: %d bytes read, %d written, %d circuits.",
+                     channel.conn_id, channel.describe(), channel.bytes_read,
+                     channel.bytes_written, channel.circuit_count)
+        log.info("%d client circuits open.", len(self.circuits.circuits))
+
+    def reload_config(self) -> bool:
+        """SIGHUP and SIGNAL RELOAD: re-read the torrc with the start-up command line."""
+        return reload_daemon(self, sys.argv[1:])
 
     async def _start_listeners(self) -> None:
         socks = SocksOptions(
@@ -202,6 +242,7 @@ class Daemon:
                 continue
             listener = SocksListener(spec, self.circuits, socks,
                                      bool(self.options.get("ClientRejectInternalAddresses")))
+            listener.tracker = self.conntrack
             try:
                 await listener.start()
             except OSError as exc:
@@ -217,6 +258,8 @@ class Daemon:
         self.control = ControlFeature(self, info)
         try:
             await self.control.start()
+            install_connection_info(self.control.service.registry, self.conntrack,
+                                    self.started_at, self.channels)
         except OSError as exc:
             raise StartupError(f"Could not open the ControlPort: {exc.strerror}.") from exc
 

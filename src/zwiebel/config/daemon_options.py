@@ -53,4 +53,8 @@ DAEMON_OPTIONS: tuple[OptionDef, ...] = (
     OptionDef("ExitPolicy", Kind.LINELIST, None, "Exit policy lines.", attr="exit_policy"),
     OptionDef("ExitRelay", Kind.AUTOBOOL, "auto", "Act as an exit."),
     OptionDef("AssumeReachable", Kind.BOOLEAN, "0", "Skip reachability self-tests."),
+    OptionDef("ShutdownWaitLength", Kind.INTERVAL, "30 seconds",
+              "A relay's wait between SIGINT and exit."),
+    OptionDef("ConnLimit", Kind.POSINT, "1000",
+              "File descriptors the process must be allowed at least.", aliases=("MaxConn",)),
 )

@@ -1,11 +1,13 @@
-"""Relay options for keys, descriptors and their publication.
+"""Relay options for keys, descriptors, their publication, bandwidth and accounting.
 
 Types and defaults from tor 0.4.9.11 (``src/app/config/config.c`` option_vars_ and
-``doc/man/tor.1.txt``). Nickname, ORPort, DirPort, ContactInfo, Address, ExitPolicy,
-ExitRelay and AssumeReachable are registered with the daemon options; the exit-policy
-modifiers (ReducedExitPolicy, IPv6Exit, ExitPolicyRejectLocalInterfaces) belong to the
-exit feature. `RELAY_OPTIONS` is registered by ``zwiebel.config`` with the other
-built-in tables.
+``doc/man/tor.1.txt``). The bandwidth and accounting options are used by
+``zwiebel.features.relay.service`` (shaping, observed bandwidth, hibernation); the
+AccountingStart syntax is checked there at start-up. Nickname, ORPort, DirPort,
+ContactInfo, Address, ExitPolicy, ExitRelay and AssumeReachable are registered with the
+daemon options; the exit-policy modifiers (ReducedExitPolicy, IPv6Exit,
+ExitPolicyRejectLocalInterfaces) belong to the exit feature. `RELAY_OPTIONS` is
+registered by ``zwiebel.config`` with the other built-in tables.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from zwiebel.config.errors import ConfigError
 from zwiebel.config.lexer import ConfigLine
 from zwiebel.config.registry import Kind, OptionDef, WarnFn
+from zwiebel.config.units import parse_msec_interval
 
 _PUBLISH_WORDS = frozenset({"0", "1", "v3", "bridge"})
 
@@ -22,6 +25,22 @@ _PUBLISH_WORDS = frozenset({"0", "1", "v3", "bridge"})
 def resolve_my_family(lines: Sequence[ConfigLine], warn: WarnFn) -> tuple[str, ...]:
     """All MyFamily lines as one list of members (commas and spaces separate them)."""
     return tuple(m for line in lines for m in line.value.replace(",", " ").split())
+
+
+def parse_accounting_rule(text: str) -> str:
+    """AccountingRule: sum, max, in or out (tor options_validate_accounting)."""
+    rule = text.strip().lower()
+    if rule not in ("sum", "max", "in", "out"):
+        raise ConfigError("AccountingRule must be 'sum', 'max', 'in', or 'out'")
+    return rule
+
+
+def parse_refill_interval(text: str) -> int:
+    """TokenBucketRefillInterval in milliseconds, 1 to 1000 as tor requires."""
+    msec = parse_msec_interval(text)
+    if not 1 <= msec <= 1000:
+        raise ConfigError("TokenBucketRefillInterval must be between 1 and 1000 inclusive.")
+    return msec
 
 
 def parse_publish(text: str) -> tuple[str, ...]:
@@ -54,4 +73,14 @@ RELAY_OPTIONS: tuple[OptionDef, ...] = (
     OptionDef("ReducedExitPolicy", Kind.BOOLEAN, "0", "Use tor's reduced exit policy."),
     OptionDef("OutboundBindAddress", Kind.LINELIST, None,
               "Source address for outgoing connections."),
+    OptionDef("AccountingMax", Kind.MEMUNIT, "0",
+              "Bytes per accounting period before hibernating (0: no accounting)."),
+    OptionDef("AccountingStart", Kind.STRING, None,
+              "When accounting periods begin: day|week|month [day] HH:MM."),
+    OptionDef("AccountingRule", Kind.STRING, "max",
+              "How read and written bytes count: sum, max, in or out.",
+              parse=parse_accounting_rule),
+    OptionDef("TokenBucketRefillInterval", Kind.MSEC_INTERVAL, "100 msec",
+              "How often blocked connections are woken to use refilled buckets.",
+              parse=parse_refill_interval),
 )

@@ -139,7 +139,7 @@ NO_EFFECT_YET = (
     "V3AuthVotingInterval", "V3AuthVoteDelay", "V3AuthDistDelay",
     "TestingV3AuthInitialVotingInterval", "TestingV3AuthInitialVoteDelay",
     "TestingV3AuthInitialDistDelay", "TestingAuthDirTimeToLearnReachability",
-    "MinUptimeHidServDirectoryV2", "TestingMinTimeToReportBandwidth",
+    "MinUptimeHidServDirectoryV2",
     "TestingServerDownloadInitialDelay", "TestingClientDownloadInitialDelay",
     "TestingServerConsensusDownloadInitialDelay", "TestingClientConsensusDownloadInitialDelay",
     "TestingBridgeDownloadInitialDelay", "TestingBridgeBootstrapDownloadInitialDelay",

@@ -11,7 +11,9 @@ What it does
     computes PROTOCOLINFO and the SAFECOOKIE HMACs (checked against bytes from real
     tor 0.4.9.11). :mod:`.events` formats CIRC, STREAM, ORCONN, BW, log, STATUS_*,
     CONF_CHANGED and SIGNAL events; :mod:`.status` the ``ns/*``, circuit-status,
-    stream-status, orconn-status and entry-guards answers.
+    stream-status, orconn-status and entry-guards answers; :mod:`.conninfo` the
+    ``conn/*`` lines of proposal 172 (connection information, a Zwiebel extension)
+    with its scrubbing of client and exit addresses.
 
 Design notes
     Everything takes plain values and returns text or bytes; the only error type is
@@ -36,7 +38,14 @@ against a Zwiebel client in a network of real tor 0.4.9.11: tests/interop/test_c
       desc/name/*, net/listeners/socks, net/listeners/control, dormant,
       accounting/enabled, accounting/hibernating, accounting/bytes,
       accounting/bytes-left; fingerprint, address and exit-policy/full fail with 551
-      on a client, as in tor.
+      on a client, as in tor, and answer on a relay (with exit-policy/ipv4,
+      exit-policy/ipv6; exit-policy/default and exit-policy/reject-private/default on
+      every role).
+    * Zwiebel extensions (README, "Zwiebel extensions to the control protocol";
+      relay side tested with stem in tests/interop/test_control_relay.py): conn/all,
+      conn/<circuit id>/<connection id>, info/relay/bw-limit, info/relay/burst-limit,
+      info/relay/read-total, info/relay/write-total, info/uptime-process,
+      info/uptime-reset, info/descriptor-used, info/descriptor-limit, ns/authority.
     * GETCONF, SETCONF, RESETCONF (atomic: parse and validate everything, then swap),
       SAVECONF (keeps the hand-written torrc as ``torrc.orig.N``; refuses when
       ``%include`` was used unless FORCE), LOADCONF.
@@ -59,10 +68,10 @@ Not implemented yet
       DESCCHANGED, NS, STATUS_GENERAL, STATUS_SERVER, GUARD, STREAM_BW, CLIENTS_SEEN,
       NEWCONSENSUS, BUILDTIMEOUT_SET, CONN_BW, CELL_STATS, CIRC_BW, TRANSPORT_LAUNCHED,
       HS_DESC, HS_DESC_CONTENT, NETWORK_LIVENESS.
-    * The relay keys (conn/all, conn/<circ>/<conn>, info/relay/*, info/uptime-*,
-      info/descriptor-*, ns/authority, fingerprint and exit-policy/full on a relay):
-      the relay role registers them into ``GetInfoRegistry``; ip-to-country/* (no
-      GeoIP); accounting/interval-*.
+    * conn/* does not list the client's own directory streams or onion service
+      connections (no ``H`` lines yet), and CIRC_ID of a client channel is ``0``
+      (client circuits are not mapped to channels); ip-to-country/* (no GeoIP);
+      accounting/interval-*, and accounting/* answer "disabled" even on a relay.
     * The ControlSocket, ControlPortWriteToFile and CookieAuthFileGroupReadable
       options (use ``ControlPort unix:PATH``); __OwningControllerProcess.
     * Applying changed options to running managers: SETCONF changes what GETCONF,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from zwiebel.cells.relay_msgs import EndReason, Resolved
 from zwiebel.config.files import atomic_write
+from zwiebel.encoding import ParseError
 from zwiebel.managers.bootstrap import BootstrapState, Phase
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.directory import DirectoryManager
@@ -103,10 +104,22 @@ class CircuitManager:
         records = [parse_guard_line(v) for v in self._state.get_all("Guard")]
         self._guards.load_records(records, utcnow())
 
+    def reconfigure(self, restrictions: PathRestrictions, build_timeout: float,
+                    max_dirtiness: float) -> None:
+        """SIGHUP: new path rules and timeouts for circuits built from now on."""
+        self._rules = restrictions
+        self._build_timeout = build_timeout
+        self._max_dirtiness = max_dirtiness
+
     def save_state(self) -> None:
-        """Write the guards to the state file atomically, in tor's format."""
+        """Write the guards to the state file atomically, in tor's format, keeping what
+        other parts of the daemon (accounting) saved there since we last read it."""
         lines = [format_guard_line(r, i) for i, r in enumerate(self._guards.records())]
-        self._state = self._state.replace_all("Guard", lines)
+        try:
+            current = parse_state(self._state_path.read_text())
+        except (OSError, ParseError):
+            current = self._state
+        self._state = current.replace_all("Guard", lines)
         now = utcnow()
         text = format_state(with_written(self._state, now, "0.4.9.11"), now)
         atomic_write(str(self._state_path), text)

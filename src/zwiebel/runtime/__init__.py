@@ -2,6 +2,7 @@
 
 It carries bytes between the network and the sans-I/O protocol core: TLS channels to
 relays (`channel`), plain TCP for directory fetches (`dirfetch`), listeners (`listen`),
-and the clock and randomness the core is given (`clock`). Nothing here decides protocol
-behaviour; it feeds bytes into state machines and writes out what they return.
+the clock and randomness the core is given (`clock`), and the file-descriptor limit
+with the warning when accept() runs out of descriptors (`limits`). Nothing here decides
+protocol behaviour; it feeds bytes into state machines and writes out what they return.
 """

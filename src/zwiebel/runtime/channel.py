@@ -3,8 +3,10 @@
 A `Channel` is an asyncio protocol over one TLS connection. During the link handshake
 it feeds bytes to the sans-I/O `ChannelInitiator`; once open it splits the stream into
 cells with the handshake's decoder and hands each cell, synchronously, to the circuit
-that owns its circuit ID. Writes go straight to the transport; `writable` lets senders
-wait while the transport's buffer is over its high-water mark.
+that owns its circuit ID. Writes go to the transport, through the bandwidth shaper of
+`zwiebel.runtime.ratelimit` when one is installed (client traffic draws on the global
+bucket only); `writable` lets senders wait while the transport's buffer is over its
+high-water mark.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from zwiebel.proto.channel import (
     ProtocolViolation,
 )
 from zwiebel.runtime.clock import monotonic, rng, utcnow
+from zwiebel.runtime.ratelimit import Shaper, shaper_for
 from zwiebel.runtime.tls import client_context
 
 log = logging.getLogger("zwiebel")
@@ -61,18 +64,22 @@ class Channel(asyncio.Protocol):
         self.bytes_written = 0
         #: Set by the channel manager: the ORCONN ID and a callback run once on close.
         self.conn_id = 0
+        self.local_port = 0
         self.on_close: CloseSink | None = None
         self._transport: asyncio.Transport | None = None
         self._initiator: ChannelInitiator | None = None
         self._decoder: CellDecoder | None = None
         self._circuits: dict[int, tuple[CellSink, CloseSink]] = {}
         self._closed_reason: str | None = None
+        self._shaper: Shaper | None = None
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Start the link handshake: send VERSIONS."""
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self.local_port = int((transport.get_extra_info("sockname") or ("?", 0))[1])
+        self._shaper = shaper_for(transport, self.host, False, self._bandwidth_pressure)
         ssl_obj = transport.get_extra_info("ssl_object")
         cert = ssl_obj.getpeercert(binary_form=True) if ssl_obj is not None else None
         if not cert:
@@ -89,6 +96,8 @@ class Channel(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         """Feed the handshake, or split cells and dispatch them."""
         self.bytes_read += len(data)
+        if self._shaper is not None:
+            self._shaper.note_read(len(data))
         if self._decoder is None:
             self._handshake_data(data)
             return
@@ -111,6 +120,13 @@ class Channel(asyncio.Protocol):
     def resume_writing(self) -> None:
         """The transport buffer drained."""
         self.writable.set()
+
+    def _bandwidth_pressure(self, full: bool) -> None:
+        """Output waits for bandwidth tokens (runtime.ratelimit): senders back off."""
+        if full:
+            self.writable.clear()
+        else:
+            self.writable.set()
 
     # -- handshake ----------------------------------------------------------
     def _handshake_data(self, data: bytes) -> None:
@@ -190,7 +206,10 @@ class Channel(asyncio.Protocol):
     def _write(self, data: bytes) -> None:
         if data and self._transport is not None:
             self.bytes_written += len(data)
-            self._transport.write(data)
+            if self._shaper is not None:
+                self._shaper.write(data)
+            else:
+                self._transport.write(data)
 
     def _fail(self, reason: str) -> None:
         log.warning("%s", reason)

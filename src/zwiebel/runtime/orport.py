@@ -10,7 +10,10 @@ Each connection keeps what the control port shows: a global id, direction, peer 
 verified identities, bytes read and written (on the wire), when it opened, and the
 circuit IDs the handler registered on it (`statistics()`).
 
-Not here: connection limits and DoS defenses, bandwidth buckets, link padding
+Reads and writes draw on the process's bandwidth buckets (`zwiebel.runtime.ratelimit`)
+as relayed traffic.
+
+Not here: connection limits and DoS defenses, link padding
 negotiation (PADDING_NEGOTIATE is ignored), channel-level KIST scheduling.
 """
 
@@ -42,6 +45,7 @@ from zwiebel.proto.channel_responder import (
 )
 from zwiebel.proto.relay_linkcerts import RelayLinkIdentity
 from zwiebel.runtime.clock import monotonic, rng, utcnow
+from zwiebel.runtime.ratelimit import Shaper, shaper_for
 from zwiebel.runtime.tls import (
     TlsEngine,
     TlsError,
@@ -105,6 +109,7 @@ class OrConnection(asyncio.Protocol):
         self.conn_id = next(_conn_ids)
         self.peer_host = "?"
         self.peer_port = 0
+        self.local_port = 0
         self.peer_rsa_id: bytes | None = None
         self.peer_ed25519_id: bytes | None = None
         self.is_client = True
@@ -120,6 +125,7 @@ class OrConnection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._tls: TlsEngine | None = None
         self._decoder: CellDecoder | None = None
+        self._shaper: Shaper | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -128,6 +134,8 @@ class OrConnection(asyncio.Protocol):
         self._transport = transport
         peer = transport.get_extra_info("peername") or ("?", 0)
         self.peer_host, self.peer_port = str(peer[0]), int(peer[1])
+        self.local_port = int((transport.get_extra_info("sockname") or ("?", 0))[1])
+        self._shaper = shaper_for(transport, self.peer_host, True, self._bandwidth_pressure)
         ctx = self.identity.client_context if self.outbound else self.identity.server_context
         self._tls = TlsEngine(ctx, server=not self.outbound)
         if self.outbound:
@@ -137,6 +145,8 @@ class OrConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         """TLS-decrypt, then feed the handshake or split cells."""
         self.bytes_read += len(data)
+        if self._shaper is not None:
+            self._shaper.note_read(len(data))
         assert self._tls is not None
         try:
             was_done = self._tls.handshake_done
@@ -162,6 +172,13 @@ class OrConnection(asyncio.Protocol):
     def resume_writing(self) -> None:
         """The transport buffer drained."""
         self.writable.set()
+
+    def _bandwidth_pressure(self, full: bool) -> None:
+        """Output waits for bandwidth tokens (runtime.ratelimit): senders back off."""
+        if full:
+            self.writable.clear()
+        else:
+            self.writable.set()
 
     # -- handshake hooks (subclasses) ---------------------------------------------
     def _tls_ready(self) -> None:
@@ -221,7 +238,10 @@ class OrConnection(asyncio.Protocol):
         out = self._tls.pending_output()
         if out and self._transport is not None and not self._transport.is_closing():
             self.bytes_written += len(out)
-            self._transport.write(out)
+            if self._shaper is not None:
+                self._shaper.write(out)
+            else:
+                self._transport.write(out)
 
     # -- closing ----------------------------------------------------------------------
     def close(self, reason: str = "closed by us") -> None:

@@ -76,8 +76,10 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 class FileServer:
     """Serves ``files`` (name -> size) from memory on 127.0.0.1, port chosen by the OS."""
 
-    def __init__(self, directory: Path, files: Mapping[str, int] = DEFAULT_FILES) -> None:
+    def __init__(self, directory: Path, files: Mapping[str, int] = DEFAULT_FILES,
+                 host: str = HOST) -> None:
         self.directory = directory
+        self.host = host
         self._sizes = dict(files)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -91,11 +93,11 @@ class FileServer:
 
     def url(self, name: str) -> str:
         """The http://127.0.0.1:PORT/NAME URL of a served file."""
-        return f"http://{HOST}:{self.port}/{name}"
+        return f"http://{self.host}:{self.port}/{name}"
 
     def start(self) -> None:
         """Generate the files and start serving in a daemon thread."""
-        self._server = _Server((HOST, 0), _Handler)
+        self._server = _Server((self.host, 0), _Handler)
         self._server.payloads = {}
         self.directory.mkdir(parents=True, exist_ok=True)
         for name, size in self._sizes.items():

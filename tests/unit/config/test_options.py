@@ -133,10 +133,10 @@ def test_testing_tor_network_applies_testnet_defaults_but_explicit_values_win() 
 
 def test_features_register_their_own_options() -> None:
     registry = builtin_registry()
-    register_options(OptionDef("AccountingMax", Kind.MEMUNIT, "1 GB"), registry=registry)
-    opts = build_options(lex("AccountingMax 200 kbits\n"), registry=registry)
-    assert opts.accounting_max == 25600
-    assert build_options([], registry=registry).accounting_max == 1 << 30
+    register_options(OptionDef("MaxMemInQueues", Kind.MEMUNIT, "1 GB"), registry=registry)
+    opts = build_options(lex("MaxMemInQueues 200 kbits\n"), registry=registry)
+    assert opts.max_mem_in_queues == 25600
+    assert build_options([], registry=registry).max_mem_in_queues == 1 << 30
     with pytest.raises(ValueError, match="registered twice"):
         registry.register(OptionDef("accountingmax", Kind.MEMUNIT))
 

@@ -14,7 +14,9 @@ from collections.abc import Hashable
 
 from zwiebel.cells.relay_msgs import EndReason, Resolved
 from zwiebel.config.ports import SocksPortSpec
+from zwiebel.control.conninfo import Usage
 from zwiebel.managers.circuits import CircuitManager
+from zwiebel.managers.conntrack import ConnSample, ConnTracker
 from zwiebel.netdoc.policy import is_internal
 from zwiebel.runtime.circuit import CircuitError
 from zwiebel.runtime.stream import Stream, StreamClosed
@@ -38,6 +40,8 @@ class SocksListener:
         self.reject_internal = reject_internal
         self._circuits = circuits
         self._socks = socks
+        #: Where application connections are reported (GETINFO conn/*), if anywhere.
+        self.tracker: ConnTracker | None = None
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -133,7 +137,8 @@ class SocksListener:
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
     ) -> None:
         try:
-            stream, _ = await self._circuits.open_stream(str(request.address), request.port, key)
+            stream, circuit = await self._circuits.open_stream(str(request.address),
+                                                               request.port, key)
         except StreamClosed as exc:
             conn.send_connect_reply(exc.reason or EndReason.MISC)
             writer.write(conn.data_to_send())
@@ -147,7 +152,21 @@ class SocksListener:
         writer.write(conn.data_to_send())
         if early:
             stream.write(early)
-        await _splice(stream, reader, writer)
+        track = self._track(writer, circuit.global_id, circuit.channel.conn_id)
+        try:
+            await _splice(stream, reader, writer, track)
+        finally:
+            if self.tracker is not None and track is not None:
+                self.tracker.close(track)
+
+    def _track(self, writer: asyncio.StreamWriter, circ_id: int, channel_id: int
+               ) -> ConnSample | None:
+        if self.tracker is None:
+            return None
+        peer = writer.get_extra_info("peername") or ("?", 0)
+        return self.tracker.open(Usage.CLIENT, True, str(peer[0]), int(peer[1]),
+                                 local_port=self.port, circ_ids=(circ_id,),
+                                 or_key=("chan", channel_id))
 
     async def _resolve(
         self, conn: SocksServerConnection, request: Request, key: Hashable,
@@ -189,15 +208,19 @@ def _first_answer(reply: Resolved | None, command: Command) -> ResolvedAnswer | 
 
 
 async def _splice(
-    stream: Stream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    stream: Stream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+    track: ConnSample | None = None,
 ) -> None:
-    """Copy client → stream and stream → client until one side ends."""
-    upload = asyncio.create_task(_upload(stream, reader))
+    """Copy client → stream and stream → client until one side ends; count the bytes
+    in ``track``."""
+    upload = asyncio.create_task(_upload(stream, reader, track))
     try:
         while True:
             data = await stream.read()
             if not data:
                 break
+            if track is not None:
+                track.written += len(data)
             writer.write(data)
             await writer.drain()
     finally:
@@ -205,10 +228,13 @@ async def _splice(
         stream.close()
 
 
-async def _upload(stream: Stream, reader: asyncio.StreamReader) -> None:
+async def _upload(stream: Stream, reader: asyncio.StreamReader,
+                  track: ConnSample | None) -> None:
     while True:
         data = await reader.read(65536)
         if not data:
             return
+        if track is not None:
+            track.read += len(data)
         stream.write(data)
         await stream.drain()

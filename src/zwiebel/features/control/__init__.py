@@ -8,8 +8,12 @@ What it does
     :mod:`.service` holds what connections share (cookie, subscriptions, SIGNAL,
     atomic configuration changes); :mod:`.eventbridge` turns the managers' event bus,
     the traffic counters and log records into controller events;
-    :mod:`.getinfo` is the key registry that :mod:`.info_client` (and later the relay
-    role) register providers into.
+    :mod:`.getinfo` is the key registry that :mod:`.info_client` and
+    :mod:`.info_relay` register providers into. :mod:`.info_relay` also answers the
+    connection keys (``conn/*``, proposal 172) from the registry of
+    :mod:`zwiebel.managers.conntrack`, fed by :mod:`.conn_sources` (the relay's OR
+    connections, exit and directory streams, the client's channels) and by the SOCKS
+    listener.
 
 Design notes
     Handlers are synchronous, as in tor: they read the managers and return reply

@@ -35,6 +35,9 @@ class ControlHost(Protocol):
     def request_stop(self) -> None:
         """Shut the daemon down (SIGNAL SHUTDOWN/HALT)."""
 
+    def reload_config(self) -> bool:
+        """Re-read the torrc as SIGHUP does (SIGNAL RELOAD); False if it was refused."""
+
 
 @dataclass(frozen=True)
 class HostInfo:

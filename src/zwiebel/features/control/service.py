@@ -13,7 +13,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zwiebel.config import Options
@@ -114,20 +113,8 @@ class ControlService:
         return ok()
 
     def reload(self) -> None:
-        """SIGHUP/RELOAD: read the torrc again."""
-        path = self.info.config_file
-        log.log(NOTICE, "Received reload signal (hup). Reloading config and resetting "
-                        "internal state.")
-        if path is None:
-            return
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            log.warning("Restart failed (config error?). Exiting: %s", exc)
-            return
-        result = self.change_options(lambda o: confcmds.load_text(o, text))
-        if result[0].code != 250:
-            log.warning("Reloading the configuration failed: %s", result[0].text)
+        """SIGHUP/RELOAD: the daemon's reload (the same one SIGHUP runs)."""
+        self.host.reload_config()
 
     # -- signals -------------------------------------------------------------------------------
     def signal(self, name: str) -> None:

@@ -6,7 +6,11 @@ fresh RSA-2048 TLS link key and certificate, as tor makes them (`OrIdentity`); t
 (`runtime.orport`) accepts channels; `circuits.RelayCircuits` answers CREATE_FAST and
 CREATE2 (ntor, ntor-v3), forwards cells, extends over authenticated channels and counts
 bytes; `exit.ExitHandler` serves BEGIN, RESOLVE and BEGIN_DIR under the exit policy.
-Descriptors and their publication are `descriptor` and `publish`.
+Descriptors and their publication are `descriptor` and `publish`. Bandwidth: the token
+buckets are `proto.tokenbucket` applied by `runtime.ratelimit`; the observed bandwidth is
+`bandwidth`; AccountingMax periods and hibernation are `accounting` (with
+`accounting_period` and `accounting_state`), driven once a second by
+`accounting_service.BandwidthMeter`.
 
 Design notes: the protocol rules live in the sans-I/O cores (`proto.channel_responder`,
 `proto.relay_circuit`, `proto.relay_streams`); this package only decides policy (exit
@@ -15,7 +19,8 @@ are read through a callable on every CREATE, so onion-key rotation applies at on
 
 Deliberately not here (yet): link-certificate rotation while running (the TLS and link
 certificates live for two days; restart the feature to renew), per-IP DoS limits for
-client channels, bandwidth shaping and accounting, congestion control (prop 324).
+client channels, per-connection buckets (PerConnBWRate) and exit-stream read shaping,
+congestion control (prop 324).
 """
 
 from __future__ import annotations
@@ -155,6 +160,14 @@ class RelayFeature:
     def set_exit_policy(self, policy: ExitPolicy) -> None:
         """Apply a new exit policy to new streams (SIGHUP)."""
         self.exit_policy = policy
+
+    def stop_accepting(self) -> None:
+        """SIGINT on a relay: close the ORPort listener and refuse new circuits, while
+        open connections and circuits carry on (tor's HIBERNATE_STATE_EXITING)."""
+        if self._server is not None:
+            self._server.close()
+        if self.circuits is not None:
+            self.circuits.hibernating = lambda: True
 
     async def stop(self) -> None:
         """Close the listener, destroy every circuit and close every connection."""

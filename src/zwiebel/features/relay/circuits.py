@@ -153,6 +153,8 @@ class RelayCircuits:
         self.allow_private_extend = allow_private_extend
         self.hibernating = hibernating
         self.connections: dict[int, OrConnection] = {}
+        #: Bytes read and written by connections that have closed (info/relay/*-total).
+        self.closed_bytes = (0, 0)
         self.pool = ChannelPool(identity, self, bind_address)
         self._circuits: dict[tuple[int, int], _Entry] = {}
         self._next_gid = 1
@@ -171,6 +173,8 @@ class RelayCircuits:
     def channel_closed(self, conn: OrConnection, reason: str) -> None:
         """Close every circuit that used the connection."""
         self.connections.pop(conn.conn_id, None)
+        self.closed_bytes = (self.closed_bytes[0] + conn.bytes_read,
+                             self.closed_bytes[1] + conn.bytes_written)
         for key, entry in list(self._circuits.items()):
             if key[0] == conn.conn_id:
                 side = Side.PREV if entry.prev is conn else Side.NEXT

@@ -51,6 +51,7 @@ from zwiebel.proto.relay_streams import (
     StreamEvent,
     StreamWindowOpened,
 )
+from zwiebel.runtime.clock import monotonic
 
 log = logging.getLogger("zwiebel")
 
@@ -107,6 +108,9 @@ class _Edge:
         self.outbuf = bytearray()
         self.eof = False
         self.done = False
+        self.opened_at = monotonic()
+        self.bytes_read = 0
+        self.bytes_written = 0
 
     def pump(self) -> None:
         """Package as many DATA cells as the windows allow; END DONE after EOF."""
@@ -151,11 +155,13 @@ class ExitStream(_Edge, asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         if self.pending:
+            self.bytes_written += len(self.pending)
             transport.write(bytes(self.pending))
             self.pending.clear()
 
     def data_received(self, data: bytes) -> None:
         """Bytes from the server for the client."""
+        self.bytes_read += len(data)
         self.outbuf += data
         self.pump()
 
@@ -191,6 +197,7 @@ class ExitStream(_Edge, asyncio.Protocol):
         if self.transport is None:
             self.pending += data
         else:
+            self.bytes_written += len(data)
             self.transport.write(data)
 
     def release(self) -> None:
@@ -214,6 +221,7 @@ class DirStream(_Edge):
         """Collect the request head; answer once it is complete."""
         if self.answered or self.done:
             return
+        self.bytes_read += len(data)
         self.request += data
         if b"\r\n\r\n" in self.request:
             self.answered = True
@@ -228,6 +236,7 @@ class DirStream(_Edge):
             self.outbuf += b"HTTP/1.0 400 Bad request\r\n\r\n"
         else:
             self.outbuf += await self._response(parts[1])
+        self.bytes_written = len(self.outbuf)
         self.eof = True
         self.pump()
 
@@ -339,6 +348,8 @@ class ExitHandler:
             return EndReason.TIMEOUT
         except OSError as exc:
             return _errno_reason(exc, EndReason.MISC)
+        log.info("Exit connection to port %d established (circuit %d).", port,
+                 stream.circuit.gid)
         return None
 
     async def _lookup(self, host: str, flags: int) -> IPAddress:

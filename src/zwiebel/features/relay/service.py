@@ -7,8 +7,11 @@ files; open the ORPort; test that the ORPort is reachable by building a circuit
 through another relay back to ourselves (skipped with AssumeReachable 1); then publish
 the descriptors to every authority and keep them fresh (PublishServerDescriptor).
 
-Not here yet (see the relay issue): BandwidthRate/Burst shaping and accounting (set
-values are advertised but not enforced, and start-up says so), DirPort, ORPort on IPv6.
+Bandwidth: BandwidthRate/Burst and RelayBandwidthRate/Burst are enforced by the
+process's token buckets (`zwiebel.runtime.ratelimit`); the observed bandwidth and, with
+AccountingMax, accounting and hibernation run in `accounting_service.BandwidthMeter`.
+
+Not here yet (see the relay issue): DirPort, ORPort on IPv6.
 """
 
 from __future__ import annotations
@@ -20,9 +23,16 @@ import logging
 import os
 from pathlib import Path
 
+from zwiebel.cells.relay_ctrl import Drop
 from zwiebel.config import Options
 from zwiebel.config.dirservers import trusted_authorities
 from zwiebel.features.relay import RelayFeature, RelaySettings
+from zwiebel.features.relay.accounting_period import AccountingConfigError
+from zwiebel.features.relay.accounting_service import (
+    BandwidthMeter,
+    accounting_config_of,
+    bandwidth_config_of,
+)
 from zwiebel.features.relay.descriptor import inputs_from_options
 from zwiebel.features.relay.dircache import DirCacheServer
 from zwiebel.features.relay.keys import RelayKeys, write_fingerprint_files
@@ -32,6 +42,7 @@ from zwiebel.managers.directory import DirectoryManager
 from zwiebel.netdir.relay import RelayInfo
 from zwiebel.netdoc.policy import ExitPolicy
 from zwiebel.netdoc.policy_build import ExitPolicyOptions, build_exit_policy
+from zwiebel.runtime import ratelimit
 from zwiebel.runtime.channel import ChannelError
 from zwiebel.runtime.circuit import Circuit, CircuitError
 from zwiebel.runtime.clock import randbelow
@@ -40,11 +51,13 @@ log = logging.getLogger("zwiebel")
 NOTICE = 25
 #: Seconds between descriptor checks (tor checks every minute).
 PUBLISH_CHECK = 60.0
+TESTING_PUBLISH_CHECK = 5.0
 #: Seconds between reachability self-tests until one succeeds.
 SELF_TEST_RETRY = 20.0
 SELF_TEST_TIMEOUT = 20.0
-#: Options that are advertised but whose enforcement is not built yet.
-NOT_ENFORCED = ("BandwidthRate", "BandwidthBurst", "RelayBandwidthRate", "RelayBandwidthBurst")
+#: Bytes of a cell on the wire (link protocol 4+) and the circuit window (tor-spec 7.3).
+CELL_NETWORK_SIZE = 514
+CIRCWINDOW_START = 1000
 
 
 class RelayConfigError(Exception):
@@ -75,17 +88,13 @@ def _is_ip(text: str) -> bool:
 
 
 def check_relay_options(options: Options) -> None:
-    """Refuse what is not built; warn about what is advertised but not enforced."""
+    """Refuse what is not built."""
     if any(p.port for p in options.dir_ports):
         raise RelayConfigError("DirPort is not supported by Zwiebel yet: remove it; "
                                "directory requests are served over BEGIN_DIR on the ORPort.")
     listening = [p for p in options.or_ports if not p.no_listen and p.port]
     if len(listening) != 1 or listening[0].unix_path is not None:
         raise RelayConfigError("Zwiebel supports exactly one TCP ORPort for now.")
-    for name in NOT_ENFORCED:
-        if options.is_set(name):
-            log.warning("%s is advertised in the descriptor but not enforced by Zwiebel yet.",
-                        name)
 
 
 class RelayService:
@@ -108,8 +117,29 @@ class RelayService:
                                              options.publish_server_descriptor)
         self.cache = DirCacheServer(directory, lambda: self.publisher.current)
         self.feature_settings = self._settings()
-        self.feature = RelayFeature(lambda: self.keys, self.feature_settings)
+        self.meter = self._bandwidth_meter()
+        self.feature = RelayFeature(lambda: self.keys, self.feature_settings,
+                                    hibernating=self.meter.hibernating)
         self._task: asyncio.Task[None] | None = None
+
+    def _bandwidth_meter(self) -> BandwidthMeter:
+        limiter = ratelimit.install(bandwidth_config_of(self.options))
+        assert limiter is not None
+        try:
+            accounting = accounting_config_of(self.options, self.keys.fingerprint)
+        except AccountingConfigError as exc:
+            raise RelayConfigError(str(exc)) from None
+        min_observation = int(self.options.get("TestingMinTimeToReportBandwidth"))
+        return BandwidthMeter(limiter, self.data_dir / "state", min_observation, accounting,
+                              on_dormant=self.feature_stop, on_wake=self.feature_start)
+
+    async def feature_stop(self) -> None:
+        """Hibernation's hard limit: close the ORPort and every OR connection."""
+        await self.feature.stop()
+
+    async def feature_start(self) -> None:
+        """Hibernation ended: open the ORPort again."""
+        await self.feature.start()
 
     def _settings(self) -> RelaySettings:
         spec = next(p for p in self.options.or_ports if not p.no_listen and p.port)
@@ -129,6 +159,7 @@ class RelayService:
         """Write the fingerprint files, open the ORPort, start testing and publishing."""
         write_fingerprint_files(self.data_dir, self.nickname, self.keys)
         await self.feature.start()
+        await self.meter.start()
         self._task = asyncio.create_task(self._publish_loop())
 
     def set_exit_policy_from(self, options: Options) -> None:
@@ -136,6 +167,13 @@ class RelayService:
         self.options = options
         self.exit_policy = exit_policy_of(options)
         self.feature.set_exit_policy(self.exit_policy)
+
+    def set_bandwidth_from(self, options: Options) -> None:
+        """SIGHUP: apply changed BandwidthRate/Burst and RelayBandwidthRate/Burst to the
+        buckets (tor's connection_bucket_adjust); accounting keeps its start-up settings."""
+        limiter = ratelimit.installed()
+        if limiter is not None:
+            limiter.reconfigure(bandwidth_config_of(options))
 
     async def _publish_loop(self) -> None:
         if self.options.get("AssumeReachable"):
@@ -147,7 +185,12 @@ class RelayService:
                 await self._publish_once()
             except (OSError, TimeoutError) as exc:
                 log.warning("Descriptor upload failed: %s", exc)
-            await asyncio.sleep(PUBLISH_CHECK)
+            await asyncio.sleep(self._publish_check_interval())
+
+    def _publish_check_interval(self) -> float:
+        """tor checks its descriptor every minute; a test network (whose votes come every
+        few seconds) gets a changed observed bandwidth published within seconds."""
+        return TESTING_PUBLISH_CHECK if self.options.get("TestingTorNetwork") else PUBLISH_CHECK
 
     async def _until_reachable(self) -> None:
         settings = self.feature_settings
@@ -179,8 +222,20 @@ class RelayService:
         try:
             await circuit.create(first, SELF_TEST_TIMEOUT)
             await circuit.extend(self._self_info(), SELF_TEST_TIMEOUT)
+            self._bandwidth_test(circuit)
         finally:
             circuit.close("self-test done")
+
+    def _bandwidth_test(self, circuit: Circuit) -> None:
+        """tor's router_perform_bandwidth_test: BandwidthRate * 10 / 514 DROP cells (at most
+        a circuit window, 1000) to ourselves, so the observed bandwidth is not zero."""
+        cells = min(int(self.options.get("BandwidthRate")) * 10 // CELL_NETWORK_SIZE,
+                    CIRCWINDOW_START)
+        for _ in range(cells):
+            circuit.core.send_message(Drop(), 0)
+        for command, payload in circuit.core.cells_to_send():
+            circuit.channel.send_cell(circuit.circ_id, command, payload)
+        log.log(NOTICE, "Performing bandwidth self-test...done.")
 
     def _self_info(self) -> RelayInfo:
         settings = self.feature_settings
@@ -192,7 +247,9 @@ class RelayService:
     async def _publish_once(self) -> None:
         now = dt.datetime.now(dt.UTC)
         uptime = int((now - self.started).total_seconds())
-        inputs = inputs_from_options(self.options, self.exit_policy, uptime=uptime)
+        inputs = inputs_from_options(self.options, self.exit_policy, uptime=uptime,
+                                     observed_bandwidth=self.meter.observed(),
+                                     hibernating=self.meter.hibernating())
         consensus = self.directory.consensus
         params = consensus.params if consensus is not None else None
         await self.publisher.tick(self.keys, inputs, now, params)
@@ -201,4 +258,5 @@ class RelayService:
         """Close the ORPort and stop publishing."""
         if self._task is not None:
             self._task.cancel()
+        await self.meter.stop()
         await self.feature.stop()
