@@ -49,19 +49,33 @@ def _context(code: int) -> dict[str, Any]:
             "exception": OSError(code, "Too many open files")}
 
 
-def test_one_warning_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+class _Records(logging.Handler):
+    """Collects the records of one logger, independent of other tests' handlers."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_one_warning_per_interval() -> None:
     clock = Clock()
     guard = AcceptGuard(interval=100.0, clock=clock)
     loop = asyncio.new_event_loop()
-    logging.getLogger("zwiebel").propagate = True
+    records = _Records()
+    logger = logging.getLogger("zwiebel")
+    logger.addHandler(records)
     try:
         for _ in range(5):
             guard(loop, _context(errno.EMFILE))
         clock.now = 150.0
         guard(loop, _context(errno.ENFILE))
     finally:
+        logger.removeHandler(records)
         loop.close()
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = records.messages
     assert len(warnings) == 2 and guard.refusals == 6
     assert "ulimit -n" in warnings[0] and "LimitNOFILE=" in warnings[0]
     assert "[4 similar message(s) suppressed]" in warnings[1]
