@@ -31,12 +31,6 @@ from zwiebel.testnet.zwiebelproc import ZwiebelProcess
 
 pytestmark = pytest.mark.interop
 
-#: Known gap, checked strictly so a fix makes these tests fail until the mark goes.
-EXIT_SELECTION_GAP = (
-    "real tor clients do not yet pick a Zwiebel relay as their exit ('No exits in "
-    "ExitNodes seem to be running') even with Exit, Fast and a non-zero weight; "
-    "see the relay issue's closing note"
-)
 
 BASE_PORT = 23900
 REJECTED_PORT = 9
@@ -223,7 +217,6 @@ def _exits(conns: list[Conn]) -> list[Conn]:
     return [c for c in conns if c["TYPE_FLAGS"][1] == "X"]
 
 
-@pytest.mark.xfail(strict=True, reason=EXIT_SELECTION_GAP)
 def test_conn_all_while_a_real_client_exits_through_zwiebel(
         network: RealTorNetwork, relay: ZwiebelProcess, slot: ExternalRelaySlot,
         ctl: Controller, zeros_server: int) -> None:

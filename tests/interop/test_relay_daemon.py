@@ -22,12 +22,6 @@ from zwiebel.testnet.zwiebelproc import ZwiebelProcess
 
 pytestmark = pytest.mark.interop
 
-#: Known gap, checked strictly so a fix makes these tests fail until the mark goes.
-EXIT_SELECTION_GAP = (
-    "real tor clients do not yet pick a Zwiebel relay as their exit ('No exits in "
-    "ExitNodes seem to be running') even with Exit, Fast and a non-zero weight; "
-    "see the relay issue's closing note"
-)
 
 BASE_PORT = 22700
 REJECTED_PORT = 9
@@ -111,7 +105,6 @@ def test_listed_running_and_valid(network: RealTorNetwork, relay: ZwiebelProcess
     network.wait_for_relay(_fingerprint(relay), ("Running", "Valid"), timeout=90)
 
 
-@pytest.mark.xfail(strict=True, reason=EXIT_SELECTION_GAP)
 def test_real_tor_client_exits_through_zwiebel(network: RealTorNetwork,
                                                relay: ZwiebelProcess,
                                                far_server: FileServer,

@@ -33,6 +33,7 @@ from zwiebel.crypto import Rng
 from zwiebel.crypto.keys import X25519Private
 from zwiebel.encoding import ParseError
 from zwiebel.proto.handshake import fast, ntor, ntor_v3
+from zwiebel.proto.handshake.extensions import encode_extensions
 from zwiebel.proto.handshake.keys import KeyMaterial
 
 #: Cell commands that open a circuit at a relay.
@@ -109,8 +110,13 @@ def _answer_create2(cell: Create2, keys: OnionKeys, rng: Rng) -> CreateAnswer:
 
 
 def _no_extensions(client_message: bytes) -> bytes:
-    """The server message: no extensions (no congestion control offered)."""
-    return b""
+    """The server message: an extension list with no extensions (no congestion control).
+
+    tor parses the server message as an extension list whose first byte is the count
+    (trn_extension_parse in onion_crypto.c); an empty message fails that parse and the
+    client closes the circuit, so "no extensions" is the single byte 0.
+    """
+    return encode_extensions(())
 
 
 def _name(command: int) -> str:

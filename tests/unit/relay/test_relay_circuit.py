@@ -86,7 +86,7 @@ def test_ntor_v3_create2(relay_a: KeySet) -> None:
     assert answer.command == C.CREATED2 and answer.handshake == "ntor-v3"
     from zwiebel.cells.circuit import Created2
     sm, keys = ntor_v3.client_complete(state, Created2.decode(answer.payload).hdata)
-    assert sm == b"" and keys == answer.keys
+    assert sm == b"\x00" and keys == answer.keys  # an extension list with no extensions
 
 
 @pytest.mark.parametrize("command,payload", [
