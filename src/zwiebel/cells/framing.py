@@ -18,6 +18,7 @@ with ``int.from_bytes``; no per-cell reader objects.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import IntEnum
 
 #: Payload bytes of a fixed-size cell (tor-spec 0.2, PAYLOAD_LEN).
@@ -104,6 +105,15 @@ def encode_cell(circ_id: int, command: int, payload: bytes, link_version: int | 
 
 #: A decoded cell: (circuit ID, command number, payload bytes).
 RawCell = tuple[int, int, bytes]
+
+
+def iter_cells(decoder: CellDecoder, data: bytes | bytearray | memoryview) -> Iterator[RawCell]:
+    """Every complete cell in `data`, lazily: the caller may set the link version while
+    handling VERSIONS, and decoding then resumes with the negotiated circuit-ID width."""
+    cells = decoder.feed(data)
+    while cells:
+        yield from cells
+        cells = decoder.feed(b"")
 
 
 class CellDecoder:

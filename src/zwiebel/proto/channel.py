@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
-from zwiebel.cells.framing import CellDecoder, ChannelCommand, encode_cell
+from zwiebel.cells.framing import CellDecoder, ChannelCommand, encode_cell, iter_cells
 from zwiebel.cells.link import (
     AUTH_METHOD_ED25519_SHA256_RFC5705,
     AuthChallenge,
@@ -211,11 +211,8 @@ class ChannelInitiator:
             raise ProtocolViolation(f"cannot receive in state {self._state.value}")
         self._bytes_in += len(data)
         try:
-            cells = self._decoder.feed(data)
-            while cells:
-                for circ_id, command, payload in cells:
-                    self._on_cell(circ_id, command, payload, now)
-                cells = self._decoder.feed(b"")
+            for circ_id, command, payload in iter_cells(self._decoder, data):
+                self._on_cell(circ_id, command, payload, now)
         except ProtocolViolation:
             self._state = S.FAILED
             raise
