@@ -7,7 +7,7 @@ go to stdout, the configuration is read and validated, ``--verify-config``,
 ``--dump-config`` and ``--list-fingerprint`` answer and exit, and a normal start sets
 up the configured logs and hands over to :func:`zwiebel.app.daemon.run` (imported
 lazily so tests can replace it). ``zwiebel testnet ...`` is dispatched to
-:mod:`zwiebel.testnet.cli`.
+:mod:`zwiebel.testnet.cli`, ``zwiebel keygen ...`` to :mod:`zwiebel.app.keygen`.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ See tor's manual page (man tor) for the options; Zwiebel supports a subset.
   --version                   print the version and exit
   --quiet, --hush             log less at start-up
   zwiebel testnet ...         start a private test network
+  zwiebel keygen authority [--months N] [--address IP:PORT] KEYS_DIR
+                              make directory authority keys and certificate
 """
 
 
@@ -141,6 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         testnet = importlib.import_module("zwiebel.testnet.cli")
         status: int = testnet.main(args[1:])
         return status
+    if args and args[0] == "keygen":
+        keygen = importlib.import_module("zwiebel.app.keygen")
+        keygen_status: int = keygen.main(args[1:])
+        return keygen_status
     log = logging.getLogger(LOGGER_NAME)
     try:
         cmd = parse_command_line(args)

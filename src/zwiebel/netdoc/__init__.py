@@ -15,6 +15,8 @@ Modules, one per document type or spec seam:
 * `microdesc`: microdescriptors (dir-spec 3.3) with their SHA-256 digests.
 * `serverdesc`, `serverdesc_verify`: server descriptors (dir-spec 2.1.1) and their
   RSA and Ed25519 signatures; `edcert`: the Ed25519 certificates they carry.
+* `vote`, `vote_router`: v3 votes (dir-spec 3.4.1), what an authority publishes and
+  the consensus is computed from, with the digest a consensus's vote-digest names.
 * `policy` (separate owner): exit policies and their summaries.
 
 Design notes: every parser raises only `zwiebel.encoding.ParseError` on bad input;
@@ -28,7 +30,7 @@ requires.
 Import from the submodules (`zwiebel.netdoc.consensus` etc.): this package file
 re-exports nothing, so importing one module never drags in the others.
 
-Deliberately not here yet: votes, detached signatures, extra-info documents,
+Deliberately not here yet: extra-info documents,
 bandwidth files, consensus diffs, building and signing documents (the tokenizer's
 writer and the rule tables are the base for that), and family-cert verification.
 """
