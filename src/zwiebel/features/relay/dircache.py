@@ -5,7 +5,9 @@ authority certificates and the descriptors it downloaded) and the relay's own
 descriptors; other consensus, key and descriptor documents are fetched from a
 directory server once and kept for a minute (a tor relay caches both consensus
 flavors itself). Anything else gets 404, as tor answers for documents it lacks.
-Deliberately not here: consensus diffs, votes, extra-info of other relays.
+On a directory authority, `overlay` answers first with the authority's own documents
+(zwiebel.features.dirauth). Deliberately not here: consensus diffs, votes, extra-info
+of other relays.
 """
 
 from __future__ import annotations
@@ -31,9 +33,14 @@ class DirCacheServer:
         self._dir = directory
         self._own = own
         self._fetched: dict[str, tuple[float, bytes]] = {}
+        self.overlay: Callable[[str], bytes | None] | None = None
 
     async def get(self, path: str) -> bytes | None:
         """The document for `path` (without ".z"), or None."""
+        if self.overlay is not None:
+            found = self.overlay(path)
+            if found is not None:
+                return found
         local = self._local(path)
         if local is not None or not path.startswith(_FETCHABLE):
             return local
