@@ -81,13 +81,17 @@ def make_private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-def generate_relay_keys(tor: str, data_dir: Path, nickname: str, or_port: int,
+def generate_relay_keys(tor: str | Sequence[str], data_dir: Path, nickname: str, or_port: int,
                         defaults_torrc: Path) -> RelayKeys:
-    """Create (once) and read the relay identity keys in ``data_dir``."""
+    """Create (once) and read the relay identity keys in ``data_dir``.
+
+    ``tor`` is the tor binary or any command that takes tor's command line, such
+    as ``[python, "-m", "zwiebel"]`` (Zwiebel writes tor's key files)."""
     make_private_dir(data_dir)
     fp_file = data_dir / "fingerprint"
+    command = [tor] if isinstance(tor, str) else list(tor)
     if not fp_file.exists():
-        run_tool([tor, "-f", str(data_dir / "no-such-torrc"), "--ignore-missing-torrc",
+        run_tool([*command, "-f", str(data_dir / "no-such-torrc"), "--ignore-missing-torrc",
                   "--defaults-torrc", str(defaults_torrc), "--DataDirectory", str(data_dir),
                   "--ORPort", f"{HOST}:{or_port}", "--Nickname", nickname,
                   "--list-fingerprint", "--quiet"])
@@ -105,10 +109,15 @@ def generate_authority_keys(gencert: str, data_dir: Path, dir_port: int) -> Auth
                   "-i", str(keys / "authority_identity_key"),
                   "-s", str(keys / "authority_signing_key"),
                   "-c", str(cert), "--passphrase-fd", "0"])
+    return AuthorityKeys(certificate_fingerprint(cert), cert)
+
+
+def certificate_fingerprint(cert: Path) -> str:
+    """The v3 identity fingerprint ("fingerprint" line) of an authority certificate."""
     match = re.search(r"^fingerprint ([0-9A-F]{40})$", cert.read_text(), re.MULTILINE)
     if match is None:
         raise TorToolError(f"no fingerprint line in {cert}")
-    return AuthorityKeys(match.group(1), cert)
+    return match.group(1)
 
 
 def _second_word(path: Path) -> str:

@@ -17,6 +17,11 @@ base+150+10i (+1,   external relay slot i (i = 0..4): ORPort, DirPort, ControlPo
 
 So at most 14 tor nodes (k <= 14 keeps node ports below base+150).  Node names
 are ``auth0..``, ``relay0..`` (middles) and ``exit0..``; the client is ``client``.
+
+``zwiebel testnet up`` (``plan_launch``) may run several clients: they continue
+the node numbering, client k getting SocksPort base+10k and ControlPort
+base+10k+2, and are called ``client0..``; relays and clients together are at
+most 14 nodes.
 """
 
 from __future__ import annotations
@@ -136,3 +141,21 @@ def spare_port(base_port: int, index: int) -> int:
     if not 0 <= index < SPARE_PORTS:
         raise ValueError(f"spare port index must be 0..{SPARE_PORTS - 1}")
     return base_port + 2 + index
+
+
+def plan_launch(base_port: int, authorities: int, middles: int, exits: int,
+                clients: int) -> tuple[NodeSpec, ...]:
+    """Nodes of a ``zwiebel testnet up`` network: the relays as ``plan_nodes``,
+    then ``clients`` clients numbered on (client0, client1, ...)."""
+    if clients < 0:
+        raise ValueError("need clients >= 0")
+    if authorities + middles + exits + clients > MAX_NODES:
+        raise ValueError(f"at most {MAX_NODES} nodes (relays and clients) fit the port "
+                         "layout")
+    relays = plan_nodes(base_port, authorities, middles, exits, with_client=False)
+    out = list(relays)
+    for i in range(clients):
+        port = base_port + 10 * (len(relays) + 1 + i)
+        out.append(NodeSpec(f"client{i}", Role.CLIENT, control_port=port + 2,
+                            socks_port=port))
+    return tuple(out)

@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 TERM_WAIT = 15.0
@@ -23,11 +23,16 @@ KILL_WAIT = 5.0
 
 
 class TorProcess:
-    """One tor process, started from a torrc file."""
+    """One tor process, started from a torrc file.
 
-    def __init__(self, tor: str, torrc: Path, defaults_torrc: Path, log_dir: Path) -> None:
+    ``tor`` is the tor binary, or a command taking tor's command line such as
+    ``[python, "-m", "zwiebel"]``."""
+
+    def __init__(self, tor: str | Sequence[str], torrc: Path, defaults_torrc: Path,
+                 log_dir: Path) -> None:
         self.torrc = torrc
-        self._argv = [tor, "-f", str(torrc), "--defaults-torrc", str(defaults_torrc)]
+        command = [tor] if isinstance(tor, str) else list(tor)
+        self.argv = [*command, "-f", str(torrc), "--defaults-torrc", str(defaults_torrc)]
         self._stdout = log_dir / "stdout.log"
         self._popen: subprocess.Popen[bytes] | None = None
 
@@ -42,7 +47,7 @@ class TorProcess:
             raise RuntimeError(f"tor for {self.torrc} is already running")
         with open(self._stdout, "ab") as out:
             self._popen = subprocess.Popen(
-                self._argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                self.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True)
         return self._popen.pid
 
@@ -125,7 +130,13 @@ def pid_runs_torrc(pid: int, torrc: Path) -> bool:
 
 def stop_recorded(path: Path, term_wait: float = TERM_WAIT) -> list[str]:
     """Stop the recorded tor processes that still run their torrc; return their names."""
-    live = {n: (pid, t) for n, (pid, t) in read_pids(path).items() if pid_runs_torrc(pid, t)}
+    return stop_pids(read_pids(path), term_wait)
+
+
+def stop_pids(records: Mapping[str, tuple[int, Path]], term_wait: float = TERM_WAIT) -> list[str]:
+    """Stop those of ``records`` (name -> (pid, torrc)) that still run their torrc:
+    SIGTERM, a bounded wait, SIGKILL. Returns the names that were running."""
+    live = {n: (pid, t) for n, (pid, t) in records.items() if pid_runs_torrc(pid, t)}
     for pid, _ in live.values():
         _send(pid, signal.SIGTERM)
     _wait_gone(live, term_wait)

@@ -17,6 +17,12 @@ Why the less obvious lines are there (loopback surprises):
   (``UseMicrodescriptors 0``) in LOOPBACK mode, and the authorities vote Exit
   for the exits by fingerprint (``TestingDirAuthVoteExit``).
 * ``ShutdownWaitLength 0`` so that a relay stops at once when asked.
+
+Lines only real tor accepts (``tor_only_lines``: protocol warnings, the circuit
+path threshold, the exits' DNS set-up) are kept apart. RealTorNetwork writes them
+into each torrc (``TorrcContext.portable`` False); ``zwiebel testnet up`` writes the
+same torrc text for a Zwiebel and a real tor node of a role (``portable`` True) and
+gives real tor these lines in its ``--defaults-torrc`` file instead.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class TorrcContext:
     timing: Timing = Timing()
     owner_pid: int | None = None
     extra_lines: tuple[str, ...] = ()
+    portable: bool = False
 
 
 def dir_authority_line(nickname: str, or_port: int, v3ident: str, dir_port: int,
@@ -72,22 +79,35 @@ def common_lines(node: NodeSpec, data_dir: Path, ctx: TorrcContext) -> list[str]
         "RunAsDaemon 0",
         f"Log {ctx.log_level} file {data_dir / 'tor.log'}",
         "SafeLogging 0",
-        "ProtocolWarnings 1",
         f"ControlPort {HOST}:{node.control_port}",
         "CookieAuthentication 1",
         "ShutdownWaitLength 0",
         "AssumeReachable 1",
         "DirAllowPrivateAddresses 1",
         "EnforceDistinctSubnets 0",
-        "PathsNeededToBuildCircuits 0.67",
-        "V3AuthNIntervalsValid 2",
         "ClientUseIPv6 0",
         "LearnCircuitBuildTimeout 0",
         "CircuitBuildTimeout 20",
     ]
+    if not ctx.portable:
+        lines += ["ProtocolWarnings 1", "PathsNeededToBuildCircuits 0.67",
+                  "V3AuthNIntervalsValid 2"]
     if ctx.owner_pid is not None:
         lines.append(f"__OwningControllerProcess {ctx.owner_pid}")
     return lines + list(ctx.dir_authority_lines)
+
+
+def tor_only_lines(resolv_conf: Path) -> list[str]:
+    """Lines for real tor that Zwiebel does not accept (yet): protocol warnings in
+    the log, tor's circuit path threshold and an exit's DNS set-up (a resolv.conf
+    of our own, no hijack probes). Harmless on roles they do not concern."""
+    return ["ProtocolWarnings 1", "PathsNeededToBuildCircuits 0.67", *dns_lines(resolv_conf)]
+
+
+def dns_lines(resolv_conf: Path) -> list[str]:
+    """An exit's resolver: only the given resolv.conf, hijack detection off."""
+    return [f"ServerDNSResolvConfFile {resolv_conf}", "ServerDNSDetectHijacking 0",
+            "ServerDNSAllowBrokenConfig 1"]
 
 
 def relay_lines(node: NodeSpec, ctx: TorrcContext) -> list[str]:
@@ -102,8 +122,9 @@ def relay_lines(node: NodeSpec, ctx: TorrcContext) -> list[str]:
 def exit_policy_lines(ctx: TorrcContext) -> list[str]:
     """Exit policy and DNS lines of an exit in the given mode."""
     lines = ["ExitRelay 1", "IPv6Exit 0", "ExitPolicyRejectPrivate 0",
-             "ExitPolicyRejectLocalInterfaces 0", f"ServerDNSResolvConfFile {ctx.resolv_conf}",
-             "ServerDNSDetectHijacking 0", "ServerDNSAllowBrokenConfig 1"]
+             "ExitPolicyRejectLocalInterfaces 0"]
+    if not ctx.portable:
+        lines += dns_lines(ctx.resolv_conf)
     if ctx.exit_policy is ExitPolicyMode.OPEN:
         return lines + ["ExitPolicy accept *:*"]
     return lines + ["ExitPolicy accept 127.0.0.0/8:*", "ExitPolicy reject *:*"]
@@ -144,7 +165,7 @@ def client_lines(node: NodeSpec, ctx: TorrcContext) -> list[str]:
 def render_torrc(node: NodeSpec, data_dir: Path, ctx: TorrcContext,
                  exit_fps: Sequence[str]) -> str:
     """The complete torrc text of ``node``."""
-    lines = ["# written by zwiebel.testnet.realtor; regenerated at every start"]
+    lines = ["# written by zwiebel.testnet; regenerated at every start"]
     lines += common_lines(node, data_dir, ctx)
     if node.role is Role.CLIENT:
         lines += client_lines(node, ctx)
