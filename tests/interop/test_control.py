@@ -255,7 +255,12 @@ def test_newnym_moves_new_streams_to_a_new_circuit(client: Controlled,
         start = len(events.seen)
         _download(client, http_server, tmp_path, "1k.bin")
         assert _stream_circuit(events, http_server.port, start) == first
+        signals = EventLog()
+        ctl.add_event_listener(signals, EventType.SIGNAL)
         ctl.signal(stem.Signal.NEWNYM)
+        # tor delays a NEWNYM that comes within 10 s of the last one; it has taken
+        # effect once the SIGNAL NEWNYM event arrives.
+        signals.wait(lambda e: e.signal == stem.Signal.NEWNYM, timeout=15)
         start = len(events.seen)
         _download(client, http_server, tmp_path, "1k.bin")
         assert _stream_circuit(events, http_server.port, start) != first

@@ -49,4 +49,8 @@ CLIENT_OPTIONS: tuple[OptionDef, ...] = (
     OptionDef("ClientUseIPv6", Kind.BOOLEAN, "1", "Connect to relays over IPv6."),
     OptionDef("ConnectionPadding", Kind.AUTOBOOL, "auto", "Channel padding (stored only)."),
     OptionDef("ClientOnly", Kind.BOOLEAN, "0", "Never become a relay."),
+    OptionDef("__LeaveStreamsUnattached", Kind.BOOLEAN, "0",
+              "New streams wait for a controller's ATTACHSTREAM."),
+    OptionDef("GeoIPFile", Kind.FILENAME, None, "IPv4 GeoIP database (GETINFO ip-to-country)."),
+    OptionDef("GeoIPv6File", Kind.FILENAME, None, "IPv6 GeoIP database."),
 )

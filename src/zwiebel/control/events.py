@@ -75,11 +75,13 @@ def circ_event(circ_id: int, status: str, description: str, reason: str | None =
 
 def stream_event(stream_id: int, status: str, circ_id: int, target: str,
                  reason: str | None = None, source_addr: str | None = None,
-                 purpose: str | None = None) -> str:
-    """``STREAM id STATUS circ target [REASON=] [SOURCE_ADDR=] [PURPOSE=]``."""
+                 purpose: str | None = None, source: str | None = None) -> str:
+    """``STREAM id STATUS circ target [REASON=] [SOURCE=] [SOURCE_ADDR=] [PURPOSE=]``."""
     text = f"STREAM {stream_id} {status} {circ_id} {target}"
     if reason:
         text += f" REASON={reason}"
+    if source:
+        text += f" SOURCE={source}"
     if source_addr:
         text += f" SOURCE_ADDR={source_addr}"
     if purpose:
@@ -123,3 +125,48 @@ def conf_changed_event(entries: Sequence[tuple[str, str | None]]) -> str:
 def signal_event(name: str) -> str:
     """``SIGNAL NAME``."""
     return f"SIGNAL {name}"
+
+
+def addrmap_event(source: str, target: str, expires: dt.datetime | None,
+                  error: str | None = None, cached: bool = False, stream_id: int = 0) -> str:
+    """``ADDRMAP from to "local time"|NEVER [error] [EXPIRES="utc"] CACHED= [STREAMID=]``
+    (tor's control_event_address_mapped; ``expires`` is UTC, None for never)."""
+    err = f"{error} " if error else ""
+    tail = f'CACHED="{"YES" if cached else "NO"}"'
+    if stream_id:
+        tail += f" STREAMID={stream_id}"
+    if expires is None:
+        return f"ADDRMAP {source} {target} NEVER {err}{tail}"
+    local = expires.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    utc = expires.strftime("%Y-%m-%d %H:%M:%S")
+    return f'ADDRMAP {source} {target} "{local}" {err}EXPIRES="{utc}" {tail}'
+
+
+def guard_event(name: str, status: str) -> str:
+    """``GUARD ENTRY $FP~nick STATUS``."""
+    return f"GUARD ENTRY {name} {status}"
+
+
+def stream_bw_event(stream_id: int, written: int, read: int, when: dt.datetime) -> str:
+    """``STREAM_BW id BytesWritten BytesRead time``: bytes the application wrote to
+    (uploaded) and read from (downloaded) the stream since the last event."""
+    return f"STREAM_BW {stream_id} {written} {read} {iso_time_usec(when)}"
+
+
+def circ_bw_event(circ_id: int, counts: Sequence[int], when: dt.datetime) -> str:
+    """``CIRC_BW ID= READ= WRITTEN= TIME= DELIVERED_READ= OVERHEAD_READ=
+    DELIVERED_WRITTEN= OVERHEAD_WRITTEN=`` (counts in that order, without TIME)."""
+    read, written, d_read, o_read, d_written, o_written = counts
+    return (f"CIRC_BW ID={circ_id} READ={read} WRITTEN={written} TIME={iso_time_usec(when)} "
+            f"DELIVERED_READ={d_read} OVERHEAD_READ={o_read} "
+            f"DELIVERED_WRITTEN={d_written} OVERHEAD_WRITTEN={o_written}")
+
+
+def conn_bw_event(conn_id: int, kind: str, read: int, written: int) -> str:
+    """``CONN_BW ID= TYPE=OR|DIR|EXIT READ= WRITTEN=``."""
+    return f"CONN_BW ID={conn_id} TYPE={kind} READ={read} WRITTEN={written}"
+
+
+def newdesc_event(names: Sequence[str]) -> str:
+    """``NEWDESC $FP~nick ...``."""
+    return "NEWDESC " + " ".join(names)

@@ -11,17 +11,31 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from pathlib import Path
 
 from zwiebel.cells.relay_msgs import EndReason, Resolved
 from zwiebel.config.files import atomic_write
+from zwiebel.control.addrmap import AddressMap
 from zwiebel.encoding import ParseError
 from zwiebel.managers.bootstrap import BootstrapState, Phase
 from zwiebel.managers.channels import ChannelManager
+from zwiebel.managers.circuit_control import (
+    BEGIN_TIMEOUTS,
+    RETRY_REASONS,
+    ControlledCircuits,
+    controller_attached,
+)
 from zwiebel.managers.directory import DirectoryManager
-from zwiebel.managers.events import CircuitTracker, EventBus, StreamRecord, StreamTracker
+from zwiebel.managers.events import (
+    CircuitTracker,
+    EventBus,
+    StreamRecord,
+    StreamTracker,
+)
+from zwiebel.managers.guard_events import GuardWatcher
+from zwiebel.managers.resolves import resolve_with_events
 from zwiebel.netdir.guard_params import GuardParams
 from zwiebel.netdir.guards import CircState, Guard, GuardContext, GuardSelection
 from zwiebel.netdir.netdir import NetDir
@@ -45,11 +59,6 @@ log = logging.getLogger("zwiebel")
 
 #: How many circuits a stream may try before it fails (tor: up to the stream's timeout).
 STREAM_ATTEMPTS = 4
-#: Seconds to wait for CONNECTED: tor waits 10 s on the first try, then 15 s.
-BEGIN_TIMEOUTS = (10.0, 15.0, 15.0, 15.0)
-#: END reasons after which tor retries a stream on another circuit.
-RETRY_REASONS = frozenset({EndReason.EXITPOLICY, EndReason.TIMEOUT, EndReason.DESTROY,
-                           EndReason.RESOURCELIMIT, EndReason.HIBERNATING})
 #: Build attempts before a request fails with "no route".
 BUILD_ATTEMPTS = 5
 #: Seconds a relay that failed to take an extension is left out of new paths.
@@ -80,7 +89,7 @@ class CircuitManager:
         self._rules = restrictions
         self._state_path = state_path
         self._bootstrap = bootstrap
-        self._build_timeout = build_timeout
+        self.build_timeout = build_timeout
         self._max_dirtiness = max_dirtiness
         self._use_guards = use_guards
         self._guards = GuardSelection()
@@ -93,6 +102,15 @@ class CircuitManager:
         self.events = events if events is not None else EventBus()
         self.circ_events = CircuitTracker(self.events)
         self.stream_events = StreamTracker(self.events)
+        #: MAPADDRESS mappings and virtual addresses, applied to every stream target.
+        self.addressmap = AddressMap()
+        #: True while __LeaveStreamsUnattached is set: streams wait for ATTACHSTREAM.
+        self.leave_unattached: Callable[[], bool] = lambda: False
+        #: Seconds a stream may wait for the controller (SocksTimeout).
+        self.controller_wait_timeout = 120.0
+        self._guard_watch = GuardWatcher(self.events)
+        #: EXTENDCIRCUIT and friends.
+        self.controlled = ControlledCircuits(self)
         self._load_state()
 
     # -- state file -------------------------------------------------------------
@@ -108,7 +126,7 @@ class CircuitManager:
                     max_dirtiness: float) -> None:
         """SIGHUP: new path rules and timeouts for circuits built from now on."""
         self._rules = restrictions
-        self._build_timeout = build_timeout
+        self.build_timeout = build_timeout
         self._max_dirtiness = max_dirtiness
 
     def save_state(self) -> None:
@@ -152,7 +170,12 @@ class CircuitManager:
         """
         record = self.stream_events.new(address, port)
         try:
-            stream, circuit = await self._open_stream(address, port, isolation, record)
+            if self.leave_unattached():
+                stream, circuit = await controller_attached(self, record, isolation)
+            else:
+                self.remap(record)
+                stream, circuit = await self._open_stream(record.address, port, isolation,
+                                                          record)
         except BaseException as exc:
             self.stream_events.failed(record, exc)
             raise
@@ -183,16 +206,31 @@ class CircuitManager:
             return stream, circuit
         raise last
 
+    def remap(self, record: StreamRecord) -> None:
+        """Apply the address map to the stream's target (STREAM REMAP if it changed)."""
+        mapped = self.addressmap.rewrite(record.address)
+        if mapped != record.address:
+            self.stream_events.remapped(record, mapped)
+
     def _after_failed_begin(self, circuit: Circuit, reason: int, excluded: set[bytes]) -> None:
         if reason == EndReason.EXITPOLICY:
             excluded.add(circuit.path[-1].rsa_identity)
         else:
             circuit.isolation = ("retired", circuit.global_id)
 
-    async def resolve(self, hostname: str, isolation: Hashable) -> Resolved:
-        """RELAY_RESOLVE through an exit circuit (tor-spec 6.4)."""
-        circuit = await self.circuit_for(None, None, isolation, set())
-        return await circuit.resolve(hostname, BEGIN_TIMEOUTS[0])
+    async def resolve(self, hostname: str, isolation: Hashable, query: str | None = None
+                      ) -> Resolved:
+        """RELAY_RESOLVE through an exit circuit (tor-spec 6.4), reported as a
+        resolve stream and an ADDRMAP event with the answer; ``query`` is what the
+        exit is asked if not ``hostname`` itself (an in-addr.arpa name)."""
+        name = self.addressmap.rewrite(query or hostname)
+
+        async def attempt(record: StreamRecord) -> Resolved:
+            circuit = await self.circuit_for(None, None, isolation, set())
+            self.stream_events.sent_resolve(record, circuit)
+            return await circuit.resolve(name, BEGIN_TIMEOUTS[0])
+
+        return await resolve_with_events(self.stream_events, hostname, attempt)
 
     async def circuit_for(
         self, address: str | None, port: int | None, isolation: Hashable, excluded: set[bytes]
@@ -210,6 +248,8 @@ class CircuitManager:
         self, circuit: Circuit, address: str | None, port: int | None,
         isolation: Hashable, excluded: set[bytes],
     ) -> bool:
+        if circuit.purpose != "GENERAL" or len(circuit.path) < 2:
+            return False
         if not circuit.path or circuit.isolation not in (None, isolation):
             return False
         if circuit.path[-1].rsa_identity in excluded:
@@ -222,18 +262,13 @@ class CircuitManager:
         return circuit.path[-1].exit_allows(_ip_or_none(address), port)
 
     async def build_exit_circuit(
-        self, address: str | None, port: int | None, excluded: set[bytes]
+        self, address: str | None, port: int | None, excluded: set[bytes],
     ) -> Circuit:
         """Build a new three-hop circuit whose exit accepts address:port."""
         last: Exception = CircuitError("no circuit could be built")
         for _ in range(BUILD_ATTEMPTS):
-            netdir = self._dir.netdir
-            if netdir is None:
-                raise CircuitError("no directory information yet")
-            avoid = frozenset(excluded) | self._recently_failed()
-            rules = replace(self._rules, extra_excluded=avoid)
             try:
-                return await self._build_once(netdir, rules, address, port)
+                return await self._attempt(address, port, excluded)
             except NoPathError as exc:
                 raise CircuitError(f"no suitable path: {exc}") from exc
             except (CircuitError, ChannelError, OSError, TimeoutError) as exc:
@@ -241,8 +276,25 @@ class CircuitManager:
                 log.info("Circuit build failed: %s", exc)
         raise CircuitError(f"circuit build failed: {last}")
 
+    async def build_chosen(self, global_id: int, purpose: str) -> Circuit:
+        """One build with a path the manager chooses (EXTENDCIRCUIT 0 without a path)."""
+        try:
+            return await self._attempt(None, None, set(), global_id, purpose)
+        except NoPathError as exc:
+            raise CircuitError(f"no suitable path: {exc}") from exc
+
+    async def _attempt(self, address: str | None, port: int | None, excluded: set[bytes],
+                       global_id: int | None = None, purpose: str = "GENERAL") -> Circuit:
+        netdir = self._dir.netdir
+        if netdir is None:
+            raise CircuitError("no directory information yet")
+        avoid = frozenset(excluded) | self._recently_failed()
+        rules = replace(self._rules, extra_excluded=avoid)
+        return await self._build_once(netdir, rules, address, port, global_id, purpose)
+
     async def _build_once(
-        self, netdir: NetDir, rules: PathRestrictions, address: str | None, port: int | None
+        self, netdir: NetDir, rules: PathRestrictions, address: str | None, port: int | None,
+        global_id: int | None = None, purpose: str = "GENERAL",
     ) -> Circuit:
         """Exit first, then a guard that is not the exit, then a middle (path-spec 2.2)."""
         target = _ip_or_none(address)
@@ -254,15 +306,19 @@ class CircuitManager:
         middle = choose_middle(netdir, rules, randbelow, [entry, exit_relay],
                                port in LONG_LIVED_PORTS)
         try:
-            circuit = await self._build_path([entry, middle, exit_relay])
+            circuit = await self.build_path([entry, middle, exit_relay], global_id, purpose)
         except FirstHopError:
             if guard is not None:
+                before = self._guard_watch.snapshot(self._guards)
                 self._guards.note_failure(guard[0], utcnow())
+                self._guard_watch.report(self._guards, before)
                 self.save_state()
             raise
         if guard is not None:
             ctx = GuardContext(netdir, rules, utcnow(), randbelow)
+            before = self._guard_watch.snapshot(self._guards)
             self._guards.note_success(guard[0], guard[1], ctx)
+            self._guard_watch.report(self._guards, before)
             self.save_state()
         self._bootstrap.reach(Phase.DONE)
         return circuit
@@ -279,10 +335,28 @@ class CircuitManager:
             return None
         ctx = GuardContext(netdir, rules, utcnow(), randbelow)
         self._guards.params = GuardParams.from_netdir(netdir, *self.guard_counts)
+        before = self._guard_watch.snapshot(self._guards)
         self._guards.update(ctx)
-        return self._guards.select(ctx, avoid=[exit_relay])
+        chosen = self._guards.select(ctx, avoid=[exit_relay])
+        self._guard_watch.report(self._guards, before)
+        return chosen
 
-    async def _build_path(self, path: list[RelayInfo]) -> Circuit:
+    def drop_guards(self) -> None:
+        """DROPGUARDS: forget every guard (remove_all_entry_guards) and save."""
+        before = self._guard_watch.snapshot(self._guards)
+        self._guards = GuardSelection(params=self._guards.params)
+        self._guard_watch.report(self._guards, before)
+        self.save_state()
+
+    def reserve_id(self) -> int:
+        """A global circuit ID for a circuit a controller is told about before it exists."""
+        global_id = self._next_id
+        self._next_id += 1
+        return global_id
+
+    async def build_path(self, path: list[RelayInfo], global_id: int | None = None,
+                         purpose: str = "GENERAL") -> Circuit:
+        """Build exactly ``path`` (its global ID reserved beforehand if given)."""
         first = path[0]
         self._bootstrap.reach(Phase.AP_CONN)
         try:
@@ -291,16 +365,16 @@ class CircuitManager:
         except (ChannelError, OSError, TimeoutError) as exc:
             raise FirstHopError(f"cannot reach ${first.fingerprint}: {exc}") from exc
         self._bootstrap.reach(Phase.AP_HANDSHAKE_DONE)
-        circuit = Circuit(channel, self._next_id)
-        self._next_id += 1
+        circuit = Circuit(channel, global_id if global_id is not None else self.reserve_id())
+        circuit.purpose = purpose
         self._bootstrap.reach(Phase.CIRCUIT_CREATE)
         self.circ_events.launched(circuit)
         try:
-            await circuit.create(first, self._build_timeout)
+            await circuit.create(first, self.build_timeout)
             self.circ_events.extended(circuit)
             for relay in path[1:]:
                 try:
-                    await circuit.extend(relay, self._build_timeout)
+                    await circuit.extend(relay, self.build_timeout)
                 except CircuitError:
                     self._failed[relay.rsa_identity] = monotonic()
                     raise

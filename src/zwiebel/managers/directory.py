@@ -20,7 +20,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +93,10 @@ class DirectoryManager:
         self.consensus: Consensus | None = None
         self.netdir: NetDir | None = None
         self.changed = asyncio.Event()
+        #: Told of each consensus accepted and each batch of new server descriptors
+        #: (the control port's NEWCONSENSUS and NEWDESC events).
+        self.on_consensus: Callable[[Consensus], None] = lambda consensus: None
+        self.on_descriptors: Callable[[list[ServerDescriptor]], None] = lambda docs: None
 
     # -- cache file names (tor's) -------------------------------------------------
     @property
@@ -140,6 +144,7 @@ class DirectoryManager:
             self._verify(consensus)
             atomic_write(str(self._consensus_file), text)
             self.consensus = consensus
+            self.on_consensus(consensus)
             log.info("Received a new %s consensus, valid-after %s, from %s:%d.",
                      self._flavor, consensus.valid_after.strftime("%Y-%m-%d %H:%M:%S"),
                      server.address, server.or_port)
@@ -227,6 +232,7 @@ class DirectoryManager:
             docs = parse_server_descriptors(text)
         for doc in docs:
             self._docs[doc.digest] = doc
+        self.on_descriptors([d for d in docs if isinstance(d, ServerDescriptor)])
 
     def documents(self) -> Mapping[bytes, Microdescriptor | ServerDescriptor]:
         """The descriptors held, by the digest the consensus names them with."""

@@ -10,6 +10,7 @@ nothing from the runtime objects.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
 import logging
@@ -46,6 +47,8 @@ class StreamStatus(enum.Enum):
     FAILED = "FAILED"
     CLOSED = "CLOSED"
     DETACHED = "DETACHED"
+    REMAP = "REMAP"
+    CONTROLLER_WAIT = "CONTROLLER_WAIT"
 
 
 class OrConnStatus(enum.Enum):
@@ -91,6 +94,7 @@ class StreamEvent:
     reason: str | None = None
     source_addr: str | None = None
     purpose: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,13 +137,46 @@ class SignalEvent:
 
 @dataclass(frozen=True)
 class NewConsensusEvent:
-    """A new consensus was accepted; ``entries`` are its router status lines."""
+    """A new consensus was accepted (the control port formats its entries)."""
 
-    text: str
+    valid_after: dt.datetime
+
+
+@dataclass(frozen=True)
+class NewDescEvent:
+    """New server descriptors arrived: (fingerprint, nickname) of each relay."""
+
+    relays: tuple[Hop, ...]
+
+
+@dataclass(frozen=True)
+class AddrMapEvent:
+    """An address was mapped or resolved (control-spec 4.1.7).
+
+    ``expires`` is None for a mapping that never expires; ``error`` is tor's
+    ``error=...`` word for a failed resolve.
+    """
+
+    source: str
+    target: str
+    expires: dt.datetime | None = None
+    error: str | None = None
+    cached: bool = False
+    stream_id: int = 0
+
+
+@dataclass(frozen=True)
+class GuardEvent:
+    """An entry guard was added or changed status (control-spec 4.1.10): NEW, UP,
+    DOWN, DROPPED (BAD and GOOD are no longer sent by tor)."""
+
+    fingerprint: str
+    nickname: str | None
+    status: str
 
 
 Event = (CircuitEvent | StreamEvent | OrConnEvent | StatusEvent | ConfChangedEvent
-         | SignalEvent | NewConsensusEvent)
+         | SignalEvent | NewConsensusEvent | NewDescEvent | AddrMapEvent | GuardEvent)
 E = TypeVar("E")
 
 
@@ -204,6 +241,8 @@ class CircuitTracker:
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus
         self.building: dict[int, Circuit] = {}
+        #: Reserved global IDs (EXTENDCIRCUIT) whose circuit has not been launched yet.
+        self.unlaunched: set[int] = set()
         self._status: dict[int, CircStatus] = {}
 
     def status(self, circuit: Circuit) -> CircStatus:
@@ -213,6 +252,7 @@ class CircuitTracker:
     def launched(self, circuit: Circuit) -> None:
         """A build started; report CLOSED when the circuit goes away."""
         self.building[circuit.global_id] = circuit
+        self.unlaunched.discard(circuit.global_id)
         circuit.on_teardown = lambda reason: self._closed(circuit, reason)
         self._emit(circuit, CircStatus.LAUNCHED)
 
@@ -244,18 +284,28 @@ class CircuitTracker:
         self._status[circuit.global_id] = status
         path = tuple(Hop(r.fingerprint, r.nickname) for r in circuit.path)
         self.bus.emit(CircuitEvent(circuit.global_id, status, path, circuit.time_created,
-                                   reason=reason, remote_reason=remote))
+                                   purpose=circuit.purpose, reason=reason,
+                                   remote_reason=remote))
 
 
 @dataclass
 class StreamRecord:
-    """What GETINFO stream-status shows of one client stream."""
+    """What GETINFO stream-status shows of one client stream, and what a controller
+    changes: its target (REDIRECTSTREAM) and, while it waits in CONTROLLER_WAIT, the
+    future ATTACHSTREAM completes with (circuit or None, 0-based hop or -1)."""
 
     stream_id: int
-    target: str
+    address: str
+    port: int
     status: StreamStatus = StreamStatus.NEW
     circ_id: int = 0
     stream: Stream | None = None
+    waiting: asyncio.Future[tuple[Circuit | None, int]] | None = None
+
+    @property
+    def target(self) -> str:
+        """``address:port``."""
+        return f"{self.address}:{self.port}"
 
 
 class StreamTracker:
@@ -268,11 +318,43 @@ class StreamTracker:
 
     def new(self, address: str, port: int) -> StreamRecord:
         """A SOCKS request arrived: allocate a global stream ID and report NEW."""
-        record = StreamRecord(self._next_id, f"{address}:{port}")
+        record = StreamRecord(self._next_id, address, port)
         self._next_id += 1
         self.streams[record.stream_id] = record
         self._emit(record, StreamStatus.NEW, purpose="USER")
         return record
+
+    def new_resolve(self, hostname: str) -> StreamRecord:
+        """A resolve request (SOCKS RESOLVE or the RESOLVE command): NEWRESOLVE."""
+        record = StreamRecord(self._next_id, hostname, 0)
+        self._next_id += 1
+        self.streams[record.stream_id] = record
+        self._emit(record, StreamStatus.NEWRESOLVE, purpose="DNS_REQUEST")
+        return record
+
+    def sent_resolve(self, record: StreamRecord, circuit: Circuit) -> None:
+        """RESOLVE went out on ``circuit``."""
+        record.circ_id = circuit.global_id
+        self._emit(record, StreamStatus.SENTRESOLVE)
+
+    def resolved(self, record: StreamRecord, ok: bool) -> None:
+        """The answer (or its failure) is known: SUCCEEDED or FAILED, then CLOSED."""
+        self._emit(record, StreamStatus.SUCCEEDED if ok else StreamStatus.FAILED,
+                   None if ok else "RESOLVEFAILED")
+        self._closed(record, EndReason.DONE if ok else EndReason.RESOLVEFAILED)
+
+    def controller_wait(self, record: StreamRecord) -> asyncio.Future[tuple[Circuit | None, int]]:
+        """__LeaveStreamsUnattached: the stream waits for ATTACHSTREAM."""
+        record.waiting = asyncio.get_running_loop().create_future()
+        record.circ_id = 0
+        self._emit(record, StreamStatus.CONTROLLER_WAIT)
+        return record.waiting
+
+    def remapped(self, record: StreamRecord, address: str) -> None:
+        """The address map rewrote the target: REMAP SOURCE=CACHE."""
+        record.address = address
+        self.bus.emit(StreamEvent(record.stream_id, StreamStatus.REMAP, record.circ_id,
+                                  record.target, source="CACHE"))
 
     def sent_connect(self, record: StreamRecord, circuit: Circuit) -> None:
         """BEGIN went out on ``circuit``."""
@@ -298,8 +380,10 @@ class StreamTracker:
         self._closed(record, code)
 
     def _closed(self, record: StreamRecord, reason: int) -> None:
-        self.streams.pop(record.stream_id, None)
+        """CLOSED (while the record is still listed, so watchers can read its last
+        byte counts), then forget the stream."""
         self._emit(record, StreamStatus.CLOSED, _end_reason_name(reason))
+        self.streams.pop(record.stream_id, None)
 
     def _emit(self, record: StreamRecord, status: StreamStatus, reason: str | None = None,
               purpose: str | None = None) -> None:

@@ -11,11 +11,22 @@ import asyncio
 import ipaddress
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from zwiebel.cells.circuit import DestroyReason
+from zwiebel.cells.circuit import CELL_PAYLOAD_LEN, DestroyReason
 from zwiebel.cells.linkspec import LinkSpecEd25519Id, LinkSpecIPv4, LinkSpecLegacyId
+from zwiebel.cells.relay import RELAY_DATA_MAX
 from zwiebel.cells.relay_message import RelayMessage
-from zwiebel.cells.relay_msgs import Begin, BeginDir, Connected, End, EndReason, Resolve, Resolved
+from zwiebel.cells.relay_msgs import (
+    Begin,
+    BeginDir,
+    Connected,
+    Data,
+    End,
+    EndReason,
+    Resolve,
+    Resolved,
+)
 from zwiebel.netdir.relay import RelayInfo
 from zwiebel.proto.circuit import (
     CircuitDestroyed,
@@ -38,6 +49,30 @@ class CircuitError(Exception):
     """A circuit could not be built or was torn down."""
 
 
+@dataclass
+class CircuitTraffic:
+    """Counters as tor keeps them for CIRC_BW (control-spec 4.1.25): every cell counts
+    CELL_PAYLOAD_LEN bytes; DATA bytes are *delivered*, the rest of their cells'
+    relay payload is *overhead*."""
+
+    read: int = 0
+    written: int = 0
+    delivered_read: int = 0
+    overhead_read: int = 0
+    delivered_written: int = 0
+    overhead_written: int = 0
+
+    def data_read(self, size: int) -> None:
+        """A DATA cell with ``size`` bytes arrived."""
+        self.delivered_read += size
+        self.overhead_read += RELAY_DATA_MAX - size
+
+    def data_written(self, size: int) -> None:
+        """A DATA cell with ``size`` bytes was packaged."""
+        self.delivered_written += size
+        self.overhead_written += RELAY_DATA_MAX - size
+
+
 class Circuit:
     """One client circuit on one channel."""
 
@@ -54,6 +89,10 @@ class Circuit:
         self.dirty_since: float | None = None
         self.isolation: object | None = None
         self.closed_reason: str | None = None
+        #: GENERAL or CONTROLLER (SETCIRCUITPURPOSE); only GENERAL takes automatic streams.
+        self.purpose = "GENERAL"
+        #: Cell bytes read and written, and the DATA bytes among them (for CIRC_BW).
+        self.traffic = CircuitTraffic()
         self._hop_waiter: asyncio.Future[int] | None = None
         self._streams: dict[int, Stream] = {}
         self._resolves: dict[int, asyncio.Future[Resolved | End]] = {}
@@ -105,9 +144,11 @@ class Circuit:
         return self.closed_reason is None
 
     # -- streams --------------------------------------------------------------------
-    async def open_stream(self, address: str, port: int, timeout: float) -> Stream:
-        """BEGIN to address:port at the last hop; returns once CONNECTED arrives."""
-        return await self._begin(Begin(address, port), -1, timeout)
+    async def open_stream(self, address: str, port: int, timeout: float,
+                          hop: int = -1) -> Stream:
+        """BEGIN to address:port at ``hop`` (0-based; default the last); returns once
+        CONNECTED arrives."""
+        return await self._begin(Begin(address, port), hop, timeout)
 
     async def open_dir_stream(self, timeout: float) -> Stream:
         """BEGIN_DIR to the last hop's directory cache (tor-spec 6.2)."""
@@ -115,7 +156,7 @@ class Circuit:
 
     async def _begin(self, msg: RelayMessage, hop: int, timeout: float) -> Stream:
         stream_id = self.core.new_stream_id()
-        stream = Stream(self, stream_id)
+        stream = Stream(self, stream_id, hop)
         self._streams[stream_id] = stream
         self.core.send_message(msg, stream_id, hop)
         self._flush()
@@ -153,7 +194,7 @@ class Circuit:
     def end_stream(self, stream: Stream, reason: int) -> None:
         """Send END for `stream` and forget it."""
         if self.is_open and stream.stream_id in self._streams:
-            self.core.send_message(End(EndReason(reason)), stream.stream_id)
+            self.core.send_message(End(EndReason(reason)), stream.stream_id, stream.hop)
             self._flush()
         self._forget(stream.stream_id)
         stream.on_closed(reason)
@@ -164,17 +205,18 @@ class Circuit:
 
     def can_send_data(self, stream: Stream) -> bool:
         """True if the SENDME windows allow one more DATA cell on `stream`."""
-        return self.is_open and self.core.can_send_data(stream.stream_id)
+        return self.is_open and self.core.can_send_data(stream.stream_id, stream.hop)
 
     def send_data(self, stream: Stream, data: bytes) -> None:
         """Package one DATA cell."""
-        self.core.send_data(stream.stream_id, data)
+        self.core.send_data(stream.stream_id, data, stream.hop)
+        self.traffic.data_written(len(data))
         self._flush()
 
     def stream_consumed(self, stream: Stream) -> None:
         """The reader took buffered data: send the stream SENDMEs now due."""
         if self.is_open:
-            self.core.stream_consumed(stream.stream_id)
+            self.core.stream_consumed(stream.stream_id, stream.hop)
             self._flush()
 
     async def channel_writable(self) -> None:
@@ -220,8 +262,10 @@ class Circuit:
         for command, payload in self.core.cells_to_send():
             if self.channel.is_open():
                 self.channel.send_cell(self.circ_id, command, payload)
+                self.traffic.written += CELL_PAYLOAD_LEN
 
     def _on_cell(self, command: int, payload: bytes) -> None:
+        self.traffic.read += CELL_PAYLOAD_LEN
         events = self.core.handle_cell(command, payload)
         self._flush()
         for event in events:
@@ -247,6 +291,8 @@ class Circuit:
             self.close(f"protocol violation: {event.reason}")
 
     def _on_stream_message(self, event: StreamMessage) -> None:
+        if isinstance(event.message, Data):
+            self.traffic.data_read(len(event.message.data))
         fut = self._resolves.get(event.stream_id)
         if fut is not None and isinstance(event.message, (Resolved, End)):
             if not fut.done():

@@ -45,9 +45,11 @@ def _reason_name(reason: int) -> str:
 class Stream:
     """One stream on a circuit: BEGIN/BEGIN_DIR/RESOLVE, then DATA until END."""
 
-    def __init__(self, circuit: Circuit, stream_id: int) -> None:
+    def __init__(self, circuit: Circuit, stream_id: int, hop: int = -1) -> None:
         self.circuit = circuit
         self.stream_id = stream_id
+        #: The hop the stream ends at (0-based; -1: the last), ATTACHSTREAM HOP=.
+        self.hop = hop
         self.opened: asyncio.Future[RelayMessage] = asyncio.get_running_loop().create_future()
         self.end_reason: int | None = None
         self.bytes_read = 0

@@ -242,8 +242,8 @@ def test_pre_auth_rules_and_bad_input(tmp_path: Path) -> None:
         assert await c.cmd('SETCONF ContactInfo="abc') == [
             "512 Bad arguments to SETCONF: Unterminated quoted string"]
         assert await c.cmd("USEFEATURE FOO") == ['552 Unrecognized feature "FOO"']
-        assert await c.cmd("EXTENDCIRCUIT 0") == [
-            "551 EXTENDCIRCUIT is not implemented by Zwiebel yet"]
+        assert await c.cmd("DROPTIMEOUTS") == [
+            "551 DROPTIMEOUTS is not implemented by Zwiebel yet"]
         assert await c.cmd("GETINFO version") == ["250-version=0.4.9.11 (zwiebel-0.1.0)",
                                                   "250 OK"]
 

@@ -114,8 +114,10 @@ class SocksListener:
 
     def _refuse_internal(self, request: Request) -> bool:
         """ClientRejectInternalAddresses (on unless TestingTorNetwork): tor refuses
-        CONNECT to local names and internal addresses (connection_edge.c)."""
-        if not self.reject_internal or not is_internal_target(str(request.address)):
+        CONNECT to local names and internal addresses (connection_edge.c), judged
+        after the address map (MAPADDRESS, virtual addresses) rewrote the target."""
+        target = self._circuits.addressmap.rewrite(str(request.address))
+        if not self.reject_internal or not is_internal_target(target):
             return False
         shown = str(request.address) if not self._socks.safe_logging else "[scrubbed]"
         log.warning("Rejecting SOCKS request for anonymous connection to private address %s.",

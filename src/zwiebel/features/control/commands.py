@@ -1,6 +1,7 @@
 """The command table and the handlers of commands that are not about configuration
 (control-spec 3): authentication, GETINFO, SETEVENTS, SIGNAL, USEFEATURE, ownership,
-CLOSECIRCUIT/CLOSESTREAM.
+CLOSECIRCUIT/CLOSESTREAM; the circuit, stream and address commands are in
+:mod:`.circcmds`.
 
 Each entry names the argument syntax (``zwiebel.control.args.Syntax``, tor's
 ``control_cmd_syntax_t``); bad arguments get ``512 Bad arguments to CMD: ...`` before
@@ -19,7 +20,7 @@ from zwiebel.control.args import ArgumentError, Arguments, Syntax, parse_argumen
 from zwiebel.control.events import EVENT_NAMES, OBSOLETE_EVENTS
 from zwiebel.control.grammar import Command
 from zwiebel.control.reply import ReplyLine, kv_line, ok, reply
-from zwiebel.features.control import authcmds, confcmds
+from zwiebel.features.control import authcmds, circcmds, confcmds
 from zwiebel.features.control.getinfo import GetInfoError
 from zwiebel.features.control.signals import SIGNALS
 
@@ -30,9 +31,7 @@ log = logging.getLogger("zwiebel")
 Handler = Callable[["ControlConnection", Command, Arguments], list[ReplyLine]]
 
 #: tor's commands that Zwiebel answers with 551 for now.
-NOT_IMPLEMENTED = ("MAPADDRESS", "EXTENDCIRCUIT", "SETCIRCUITPURPOSE", "ATTACHSTREAM",
-                   "POSTDESCRIPTOR", "REDIRECTSTREAM", "RESOLVE", "DROPGUARDS",
-                   "DROPTIMEOUTS", "HSFETCH", "HSPOST", "ADD_ONION", "DEL_ONION",
+NOT_IMPLEMENTED = ("POSTDESCRIPTOR", "DROPTIMEOUTS", "HSFETCH", "HSPOST", "ADD_ONION", "DEL_ONION",
                    "ONION_CLIENT_AUTH_ADD", "ONION_CLIENT_AUTH_REMOVE",
                    "ONION_CLIENT_AUTH_VIEW")
 ANY = Syntax(max_args=None)
@@ -167,6 +166,14 @@ COMMANDS: dict[str, CommandDef] = {
     "USEFEATURE": CommandDef(ANY, _usefeature),
     "PROTOCOLINFO": CommandDef(ANY, authcmds.protocolinfo),
     "AUTHCHALLENGE": CommandDef(authcmds.AUTHCHALLENGE_SYNTAX, authcmds.authchallenge),
+    "MAPADDRESS": CommandDef(circcmds.MAPADDRESS_SYNTAX, circcmds.mapaddress),
+    "EXTENDCIRCUIT": CommandDef(circcmds.EXTENDCIRCUIT_SYNTAX, circcmds.extendcircuit),
+    "SETCIRCUITPURPOSE": CommandDef(circcmds.SETCIRCUITPURPOSE_SYNTAX,
+                                    circcmds.setcircuitpurpose),
+    "ATTACHSTREAM": CommandDef(circcmds.ATTACHSTREAM_SYNTAX, circcmds.attachstream),
+    "REDIRECTSTREAM": CommandDef(circcmds.REDIRECTSTREAM_SYNTAX, circcmds.redirectstream),
+    "RESOLVE": CommandDef(circcmds.RESOLVE_SYNTAX, circcmds.resolve),
+    "DROPGUARDS": CommandDef(circcmds.DROPGUARDS_SYNTAX, circcmds.dropguards),
 }
 for _name in NOT_IMPLEMENTED:
     COMMANDS[_name] = CommandDef(ANY, _not_implemented,

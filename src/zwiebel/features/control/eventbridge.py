@@ -18,9 +18,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from zwiebel.control import events as fmt
+from zwiebel.features.control.bwevents import BandwidthEvents
 from zwiebel.managers.events import (
+    AddrMapEvent,
     CircuitEvent,
     ConfChangedEvent,
+    GuardEvent,
+    NewConsensusEvent,
+    NewDescEvent,
     OrConnEvent,
     SignalEvent,
     StatusEvent,
@@ -76,6 +81,7 @@ class EventBridge:
         self.service = service
         self._unsubscribe: list[Callable[[], None]] = []
         self._bw_task: asyncio.Task[None] | None = None
+        self.bandwidth = BandwidthEvents(service.host)
         self._handler = ControlLogHandler(service)
         self._logger = logging.getLogger("zwiebel")
         self._base_level = self._logger.level
@@ -90,6 +96,10 @@ class EventBridge:
             bus.subscribe(StatusEvent, self._status),
             bus.subscribe(ConfChangedEvent, self._conf_changed),
             bus.subscribe(SignalEvent, self._signal),
+            bus.subscribe(AddrMapEvent, self._addrmap),
+            bus.subscribe(GuardEvent, self._guard),
+            bus.subscribe(NewConsensusEvent, self._newconsensus),
+            bus.subscribe(NewDescEvent, self._newdesc),
         ]
         self._base_level = self._logger.getEffectiveLevel()
         self._logger.addHandler(self._handler)
@@ -124,6 +134,15 @@ class EventBridge:
             last = now
             self.service.client_info.bw_cache.append((read, written))
             self._send("BW", fmt.bw_event(read, written))
+            self._per_second()
+
+    def _per_second(self) -> None:
+        bw = self.bandwidth
+        for name, lines in (("STREAM_BW", bw.stream_bw), ("CIRC_BW", bw.circ_bw),
+                            ("CONN_BW", bw.conn_bw)):
+            if self.service.wanted(name):
+                for line in lines():
+                    self._send(name, line)
 
     def _send(self, name: str, text: str) -> None:
         """Queue the event: like tor, it goes out after the reply being written."""
@@ -138,9 +157,12 @@ class EventBridge:
                                           event.reason, event.remote_reason))
 
     def _stream(self, event: StreamEvent) -> None:
+        if event.status.value == "CLOSED" and self.service.wanted("STREAM_BW"):
+            for line in self.bandwidth.stream_bw():
+                self._send("STREAM_BW", line)
         self._send("STREAM", fmt.stream_event(
             event.stream_id, event.status.value, event.circ_id, event.target, event.reason,
-            event.source_addr, event.purpose))
+            event.source_addr, event.purpose, event.source))
 
     def _orconn(self, event: OrConnEvent) -> None:
         target = (fmt.relay_name(event.fingerprint, event.nickname) if event.fingerprint
@@ -158,4 +180,22 @@ class EventBridge:
 
     def _signal(self, event: SignalEvent) -> None:
         self._send("SIGNAL", fmt.signal_event(event.name))
+
+    def _addrmap(self, event: AddrMapEvent) -> None:
+        self._send("ADDRMAP", fmt.addrmap_event(event.source, event.target, event.expires,
+                                                event.error, event.cached, event.stream_id))
+
+    def _guard(self, event: GuardEvent) -> None:
+        name = fmt.relay_name(event.fingerprint, event.nickname)
+        self._send("GUARD", fmt.guard_event(name, event.status))
+
+    def _newconsensus(self, event: NewConsensusEvent) -> None:
+        if self.service.wanted("NEWCONSENSUS"):
+            entries = self.service.registry.lookup("ns/all") or ""
+            self._send("NEWCONSENSUS", "NEWCONSENSUS\n" + entries.rstrip("\n"))
+
+    def _newdesc(self, event: NewDescEvent) -> None:
+        names = [fmt.relay_name(h.fingerprint, h.nickname) for h in event.relays]
+        if names:
+            self._send("NEWDESC", fmt.newdesc_event(names))
 

@@ -108,11 +108,6 @@ class ClientInfo:
             ("fingerprint", _not_server, "Get hex fingerprint of this relay."),
             ("address", _address_unknown, "IP address of this Tor host, if we can guess it."),
             ("exit-policy/full", _not_server, "The entire exit policy of this relay."),
-            ("address-mappings/all", lambda: "", "Current address mappings."),
-            ("address-mappings/config", lambda: "", "Current address mappings from config."),
-            ("address-mappings/cache", lambda: "", "Current cached DNS replies."),
-            ("address-mappings/control", lambda: "", "Current address mappings from "
-             "controller."),
             ("accounting/enabled", lambda: "0", "Is accounting currently enabled?"),
             ("accounting/hibernating", lambda: "awake", "Are we hibernating or awake?"),
             ("accounting/bytes", lambda: "0 0", "Bytes used in this accounting interval."),

@@ -9,7 +9,9 @@ turns CookieAuthentication on later.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -18,12 +20,15 @@ from typing import TYPE_CHECKING
 from zwiebel.config import Options
 from zwiebel.control.auth import COOKIE_LEN, AuthConfig
 from zwiebel.control.reply import ReplyLine, ok, reply
+from zwiebel.encoding import b16
 from zwiebel.features.control import confcmds
+from zwiebel.features.control.circcmds import Resolver
 from zwiebel.features.control.getinfo import GetInfoRegistry
 from zwiebel.features.control.host import ControlHost, HostInfo
+from zwiebel.features.control.info_addr import AddressInfo
 from zwiebel.features.control.info_client import ClientInfo
-from zwiebel.features.control.signals import set_debug_logging
-from zwiebel.managers.events import SignalEvent
+from zwiebel.features.control.signals import NewnymLimiter, set_debug_logging
+from zwiebel.managers.events import Hop, NewConsensusEvent, NewDescEvent, SignalEvent
 
 if TYPE_CHECKING:
     from zwiebel.features.control.connection import ControlConnection
@@ -41,8 +46,14 @@ class ControlService:
         self.registry = GetInfoRegistry()
         self.client_info = ClientInfo(host, info)
         self.client_info.register(self.registry)
+        AddressInfo(host).register(self.registry)
         self.connections: set[ControlConnection] = set()
         self.on_events_changed: Callable[[], None] = lambda: None
+        self.newnym = NewnymLimiter()
+        self.resolver = Resolver(host.circuits)
+        _watch_directory(host)
+        host.circuits.leave_unattached = lambda: bool(
+            self.host.options.get("__LeaveStreamsUnattached"))
         self._cookie: bytes | None = None
         self._cookie_path: str | None = None
 
@@ -127,7 +138,8 @@ class ControlService:
         if name == "RELOAD":
             self.reload()
         elif name == "NEWNYM":
-            host.circuits.new_identity()
+            self._newnym()
+            return
         elif name in ("DORMANT", "ACTIVE"):
             self.client_info.dormant = name == "DORMANT"
         elif name == "DEBUG":
@@ -137,6 +149,19 @@ class ControlService:
         elif name == "DUMP":
             self._dump()
         host.events.emit(SignalEvent(name))
+
+    def _newnym(self) -> None:
+        """do_signewnym: act now, or once the rate limit allows (tor logs the delay)."""
+        wait = self.newnym.delay(time.monotonic())
+        if wait <= 0:
+            self.host.circuits.new_identity()
+            self.host.events.emit(SignalEvent("NEWNYM"))
+            return
+        if not self.newnym.pending:
+            self.newnym.pending = True
+            asyncio.get_running_loop().call_later(wait, self._newnym)
+        log.log(NOTICE, "Rate limiting NEWNYM request: delaying by %d second(s)",
+                math.ceil(wait))
 
     def _heartbeat(self) -> None:
         read, written = self.host.channels.traffic()
@@ -153,6 +178,14 @@ class ControlService:
         for circuit in self.host.circuits.circuits:
             log.info("Circuit %d: %d hops, %d streams.", circuit.global_id,
                      len(circuit.path), circuit.stream_count)
+
+
+def _watch_directory(host: ControlHost) -> None:
+    """NEWCONSENSUS and NEWDESC come from the directory manager's hooks."""
+    events = host.events
+    host.directory.on_consensus = lambda c: events.emit(NewConsensusEvent(c.valid_after))
+    host.directory.on_descriptors = lambda docs: events.emit(NewDescEvent(
+        tuple(Hop(b16(d.identity), d.nickname) for d in docs)))
 
 
 def write_cookie(path: str, cookie: bytes) -> None:

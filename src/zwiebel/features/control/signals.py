@@ -38,3 +38,24 @@ def set_debug_logging() -> None:
     log.log(NOTICE, "Caught USR2, going to loglevel debug.")
 
 
+
+
+#: tor's MAX_SIGNEWNYM_RATE: at most one NEWNYM takes effect every this many seconds.
+NEWNYM_INTERVAL = 10.0
+
+
+class NewnymLimiter:
+    """tor's do_signewnym rate limit: a NEWNYM within NEWNYM_INTERVAL of the last one
+    is delayed until the interval has passed (and several such collapse into one)."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self.pending = False
+
+    def delay(self, now: float) -> float:
+        """0 to act now (and remember ``now``), else the seconds to wait."""
+        if self.last is not None and self.last + NEWNYM_INTERVAL > now:
+            return self.last + NEWNYM_INTERVAL - now
+        self.last = now
+        self.pending = False
+        return 0.0
