@@ -35,6 +35,7 @@ from zwiebel.config.authorities import (
 )
 from zwiebel.config.client_options import CLIENT_OPTIONS
 from zwiebel.config.daemon_options import DAEMON_OPTIONS
+from zwiebel.config.dirauth_options import DIRAUTH_OPTIONS
 from zwiebel.config.dirservers import fallback_directories, trusted_authorities
 from zwiebel.config.dump import config_text, save_config
 from zwiebel.config.errors import ConfigError
@@ -56,7 +57,7 @@ from zwiebel.config.validate import validate
 from zwiebel.config.values import RouterSet
 
 BUILTIN_OPTIONS: tuple[OptionDef, ...] = (
-    DAEMON_OPTIONS + CLIENT_OPTIONS + TESTNET_OPTIONS + RELAY_OPTIONS
+    DAEMON_OPTIONS + CLIENT_OPTIONS + TESTNET_OPTIONS + RELAY_OPTIONS + DIRAUTH_OPTIONS
 )
 
 
@@ -69,6 +70,7 @@ register_options(*BUILTIN_OPTIONS)
 
 __all__ = [
     "BUILTIN_OPTIONS",
+    "DIRAUTH_OPTIONS",
     "DEFAULT_REGISTRY",
     "ConfigBuilder",
     "ConfigError",

@@ -54,11 +54,13 @@ TESTNET_OPTIONS: tuple[OptionDef, ...] = (
 )
 
 #: Options tor refuses to change from their defaults outside a testing network
-#: (``options_validate_cb``'s CHECK_DEFAULT list, restricted to those registered here).
+#: (``options_validate_cb``'s CHECK_DEFAULT list, restricted to registered options;
+#: TestingV3AuthVotingStartOffset is registered by :mod:`.dirauth_options`).
 TESTING_ONLY: tuple[str, ...] = (
     "TestingV3AuthInitialVotingInterval",
     "TestingV3AuthInitialVoteDelay",
     "TestingV3AuthInitialDistDelay",
+    "TestingV3AuthVotingStartOffset",
     "TestingAuthDirTimeToLearnReachability",
     "TestingServerDownloadInitialDelay",
     "TestingClientDownloadInitialDelay",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from zwiebel.config.dirauth_options import check_dirauth
 from zwiebel.config.errors import ConfigError
 from zwiebel.config.options import Options
 from zwiebel.config.testnet import TESTING_ONLY
@@ -129,17 +130,14 @@ def _check_listeners(options: Options, warnings: list[str]) -> None:
 
 
 #: Options accepted so tor torrc files load, but not acted upon yet: setting one
-#: explicitly gives a start-up warning saying so (never silently ignored).
+#: explicitly gives a start-up warning saying so (never silently ignored). The
+#: authority's options are checked by :func:`.dirauth_options.check_dirauth`.
 NO_EFFECT_YET = (
     "ConnectionPadding", "NewCircuitPeriod", "ClientUseIPv4", "ClientUseIPv6", "ClientOnly",
-    "AuthDirMaxServersPerAddr", "ClientBootstrapConsensusAuthorityDownloadInitialDelay",
+    "ClientBootstrapConsensusAuthorityDownloadInitialDelay",
     "ClientBootstrapConsensusFallbackDownloadInitialDelay",
     "ClientBootstrapConsensusAuthorityOnlyDownloadInitialDelay",
     "ClientDNSRejectInternalAddresses", "CountPrivateBandwidth", "DirAllowPrivateAddresses",
-    "V3AuthVotingInterval", "V3AuthVoteDelay", "V3AuthDistDelay",
-    "TestingV3AuthInitialVotingInterval", "TestingV3AuthInitialVoteDelay",
-    "TestingV3AuthInitialDistDelay", "TestingAuthDirTimeToLearnReachability",
-    "MinUptimeHidServDirectoryV2",
     "TestingServerDownloadInitialDelay", "TestingClientDownloadInitialDelay",
     "TestingServerConsensusDownloadInitialDelay", "TestingClientConsensusDownloadInitialDelay",
     "TestingBridgeDownloadInitialDelay", "TestingBridgeBootstrapDownloadInitialDelay",
@@ -165,5 +163,6 @@ def validate(options: Options) -> tuple[Options, list[str]]:
     _check_guards(options)
     _check_listeners(options, warnings)
     _check_no_effect(options, warnings)
+    options = check_dirauth(options, warnings)
     options = _clamp_circuits(options, warnings)
     return options, warnings

@@ -10,6 +10,9 @@ with plain calls, test vectors and replayed captures of real tor.
   method 3, tor-spec 4.4.2) and `channel_keys` (a relay's own CERTS cells);
 * circuit handshakes, relay-cell crypto and SENDME flow control live in their own
   modules of this package.
+* the directory protocol's HTTP: `dirhttp` (a client's GET), `dirserver` (a directory
+  server's request parsing, tor-exact replies and URL routing) and `dircompress`
+  (tor's compression names and server preference; zstd when ``zstandard`` is present).
 
 Design notes: a peer's protocol violation raises `ProtocolViolation` with a message
 fit for the log; the caller closes the channel. Verified results (e.g. `PeerIdentity`)
