@@ -33,6 +33,9 @@ from zwiebel.features.control.info_relay import (
     install_relay_info,
 )
 from zwiebel.features.control.signals import set_debug_logging
+from zwiebel.features.dirauth import settings as dirauth_settings
+from zwiebel.features.dirauth.service import AuthorityConfigError, AuthorityService
+from zwiebel.features.relay.dirport import RelayDirPort
 from zwiebel.features.relay.service import RelayConfigError, RelayService
 from zwiebel.managers.bootstrap import BootstrapState, Phase
 from zwiebel.managers.channels import ChannelManager
@@ -112,6 +115,8 @@ class Daemon:
                                       int(options.get("NumEntryGuards")))
         self.listeners: list[SocksListener] = []
         self.relay: RelayService | None = None
+        self.authority: AuthorityService | None = None
+        self.relay_dirport: RelayDirPort | None = None
         self.control: ControlFeature | None = None
         self.started_at = time.time()
         self.conntrack = ConnTracker(monotonic)
@@ -131,6 +136,10 @@ class Daemon:
         await self._stop.wait()
         for task in tasks:
             task.cancel()
+        if self.authority is not None:
+            await self.authority.stop()
+        if self.relay_dirport is not None:
+            await self.relay_dirport.close()
         if self.relay is not None:
             await self.relay.stop()
         self.shutdown()
@@ -166,6 +175,25 @@ class Daemon:
             raise StartupError(str(exc)) from exc
         except OSError as exc:
             raise StartupError(f"Could not open the ORPort: {exc.strerror}") from exc
+        await self._start_directory_role(self.relay)
+
+    async def _start_directory_role(self, relay: RelayService) -> None:
+        """A directory authority, or a relay's DirPort if one is configured."""
+        try:
+            if dirauth_settings.is_authority(self.options):
+                self.authority = AuthorityService(self.options, self.data_dir, relay,
+                                                  self.channels)
+                await self.authority.start()
+                return
+            spec = next((p for p in self.options.dir_ports if p.port and not p.no_listen),
+                        None)
+            if spec is not None:
+                self.relay_dirport = RelayDirPort(relay.cache)
+                await self.relay_dirport.start(spec.address or "127.0.0.1", spec.port)
+        except AuthorityConfigError as exc:
+            raise StartupError(str(exc)) from exc
+        except OSError as exc:
+            raise StartupError(f"Could not open the DirPort: {exc.strerror}") from exc
 
     def _raise_limits(self) -> None:
         """tor's set_max_file_descriptors, and one warning when accept() runs out."""

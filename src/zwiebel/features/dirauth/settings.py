@@ -40,10 +40,8 @@ def _text(value: Any) -> str | None:
 
 
 def _words(value: Any) -> tuple[str, ...] | None:
-    text = _text(value)
-    if text is None:
-        return None
-    return tuple(w for w in text.replace(",", " ").split() if w)
+    words = tuple(w for w in (_text(value) or "").replace(",", " ").split() if w)
+    return words or None
 
 
 def is_authority(options: Options) -> bool:
