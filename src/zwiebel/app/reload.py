@@ -12,8 +12,12 @@ running one option by option (:func:`plan_reload`, a pure function):
   which also hands the descriptor inputs (Nickname, ContactInfo, MyFamily, bandwidth
   values) to the publisher; it rebuilds and uploads on its next check. Circuits stay.
   BandwidthRate/Burst and RelayBandwidthRate/Burst also go to
-  ``RelayService.set_bandwidth_from`` (the token buckets); the Accounting options keep
-  their start-up values (the accounting period is fixed at start) and need a restart;
+  ``RelayService.set_bandwidth_from`` (the token buckets);
+* AccountingMax, AccountingStart and AccountingRule (and the bandwidth rates, which
+  accounting's usage estimate reads) go to ``RelayService.set_accounting_from``, as tor's
+  options_act_relay_accounting: the running period is kept, shifted or restarted, the
+  wake-up time recomputed, and accounting may be turned on or off; a bad AccountingStart
+  is reported and the accounting in force kept;
 * client path options and MaxCircuitDirtiness go to the circuit manager for new circuits;
 * Log and SafeLogging: the log destinations are set up again, which also reopens log
   files (every reload does that, for logrotate);
@@ -40,7 +44,7 @@ from zwiebel.app.main import load_options
 from zwiebel.config import ConfigError, Options
 from zwiebel.config.values import RouterSet
 from zwiebel.features.control.confcmds import changed_entries
-from zwiebel.features.relay.service import RelayService
+from zwiebel.features.relay.service import RelayConfigError, RelayService
 from zwiebel.managers.circuits import CircuitManager
 from zwiebel.managers.events import EventBus
 from zwiebel.netdir.restrict import NameSet, PathRestrictions
@@ -56,6 +60,7 @@ class Area(enum.Enum):
     EXIT = "exit policy"
     DESCRIPTOR = "descriptor"
     BANDWIDTH = "bandwidth"
+    ACCOUNTING = "accounting"
     CLIENT = "client paths"
     LOGGING = "logging"
     ON_DEMAND = "read when used"
@@ -70,6 +75,7 @@ _AREAS: dict[str, Area] = {
                     Area.DESCRIPTOR),
     **dict.fromkeys(("BandwidthRate", "BandwidthBurst", "RelayBandwidthRate",
                      "RelayBandwidthBurst"), Area.BANDWIDTH),
+    **dict.fromkeys(("AccountingMax", "AccountingStart", "AccountingRule"), Area.ACCOUNTING),
     **dict.fromkeys(("MaxCircuitDirtiness", "ExcludeNodes", "ExcludeExitNodes", "ExitNodes",
                      "EntryNodes", "MiddleNodes", "StrictNodes", "EnforceDistinctSubnets",
                      "CircuitBuildTimeout", "LearnCircuitBuildTimeout", "NumEntryGuards",
@@ -196,6 +202,8 @@ def apply_reload(target: Reloadable, new: Options) -> ReloadPlan:
                         "descriptor will carry them. Open circuits are kept.")
     if relay is not None and plan.touches(Area.BANDWIDTH):
         relay.set_bandwidth_from(effective)
+    if relay is not None and (plan.touches(Area.ACCOUNTING) or plan.touches(Area.BANDWIDTH)):
+        apply_accounting(relay, effective)
     if plan.touches(Area.CLIENT):
         target.circuits.reconfigure(path_restrictions(effective), build_timeout(effective),
                                     float(effective.get("MaxCircuitDirtiness")))
@@ -210,6 +218,14 @@ def apply_reload(target: Reloadable, new: Options) -> ReloadPlan:
     if event.entries:
         target.events.emit(event)
     return plan
+
+
+def apply_accounting(relay: RelayService, options: Options) -> None:
+    """The Accounting* options to the running relay; a bad value keeps the old ones."""
+    try:
+        relay.set_accounting_from(options)
+    except RelayConfigError as exc:
+        log.warning("%s Keeping the accounting settings in force.", exc)
 
 
 def reload_daemon(target: Reloadable, argv: Sequence[str]) -> bool:

@@ -17,14 +17,20 @@ it once the options are known; connections ask `shaper_for` and get None when sh
 does not apply to them (no limiter, or a private peer without CountPrivateBandwidth), so
 the per-cell path costs one ``is None`` test.
 
-Not here: per-connection buckets (PerConnBWRate), exit-stream (edge) reads, and the
-overload statistics tor keeps when a bucket empties.
+Exit streams (the exit's TCP connections to destinations) draw on the same buckets, as
+every connection does in tor (``connection_bucket_read_limit``): they pass a
+`ShapedTransport` whose pause and resume combine the buckets with their own SENDME-window
+flow control.
+
+Not here: per-connection buckets (PerConnBWRate) and the overload statistics tor keeps
+when a bucket empties.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Protocol
 
 from zwiebel.proto.tokenbucket import BandwidthConfig, GlobalBuckets, is_rate_limited
 from zwiebel.runtime.clock import monotonic
@@ -38,13 +44,29 @@ QUEUE_LOW = 64 * 1024
 PressureSink = Callable[[bool], None]
 
 
+class ShapedTransport(Protocol):
+    """What a shaper needs of a connection's transport (an ``asyncio.Transport`` has it)."""
+
+    def pause_reading(self) -> None:
+        """Stop delivering received bytes."""
+
+    def resume_reading(self) -> None:
+        """Deliver received bytes again."""
+
+    def write(self, data: bytes) -> None:
+        """Send bytes."""
+
+    def is_closing(self) -> bool:
+        """True once the connection is closing."""
+
+
 class Shaper:
     """One connection's use of the global buckets."""
 
     __slots__ = ("_limiter", "_transport", "relayed", "_on_pressure", "_queue",
                  "_read_blocked", "_pressed")
 
-    def __init__(self, limiter: BandwidthLimiter, transport: asyncio.Transport,
+    def __init__(self, limiter: BandwidthLimiter, transport: ShapedTransport,
                  relayed: bool, on_pressure: PressureSink | None) -> None:
         self._limiter = limiter
         self._transport = transport
@@ -76,6 +98,17 @@ class Shaper:
         self._limiter.block(self)
         if not self._pressed and len(self._queue) > QUEUE_HIGH:
             self._set_pressure(True)
+
+    def drain(self) -> None:
+        """Write everything queued now, tokens or not (the connection is about to close:
+        tor flushes a marked connection's buffer before closing it); the buckets carry
+        the debt."""
+        if self._queue and not self._transport.is_closing():
+            data = bytes(self._queue)
+            self._queue.clear()
+            self._limiter.buckets.spend(self.relayed, 0, len(data))
+            self._limiter.written_total += len(data)
+            self._transport.write(data)
 
     @property
     def queued(self) -> int:
@@ -140,7 +173,7 @@ class BandwidthLimiter:
         self.buckets.refill(self._clock())
         return self.buckets
 
-    def shaper(self, transport: asyncio.Transport, peer_host: str, relayed: bool,
+    def shaper(self, transport: ShapedTransport, peer_host: str, relayed: bool,
                on_pressure: PressureSink | None = None) -> Shaper | None:
         """A shaper for a new connection, or None when it is not rate limited."""
         if not is_rate_limited(peer_host, self.config.count_private):
@@ -187,7 +220,7 @@ def installed() -> BandwidthLimiter | None:
     return _installed
 
 
-def shaper_for(transport: asyncio.Transport, peer_host: str, relayed: bool,
+def shaper_for(transport: ShapedTransport, peer_host: str, relayed: bool,
                on_pressure: PressureSink | None = None) -> Shaper | None:
     """A shaper for a new connection from the installed limiter, or None."""
     if _installed is None:

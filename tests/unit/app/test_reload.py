@@ -45,7 +45,8 @@ def test_ports_and_data_directory_need_a_restart() -> None:
 @pytest.mark.parametrize(("name", "area"), [
     ("ExitPolicy", Area.EXIT), ("ReducedExitPolicy", Area.EXIT),
     ("Nickname", Area.DESCRIPTOR), ("ExcludeNodes", Area.CLIENT), ("Log", Area.LOGGING),
-    ("BandwidthRate", Area.BANDWIDTH), ("AccountingMax", Area.RESTART),
+    ("BandwidthRate", Area.BANDWIDTH), ("AccountingMax", Area.ACCOUNTING),
+    ("AccountingStart", Area.ACCOUNTING), ("AccountingRule", Area.ACCOUNTING),
     ("ShutdownWaitLength", Area.ON_DEMAND), ("ORPort", Area.RESTART),
     ("ConnLimit", Area.RESTART), ("ControlPort", Area.RESTART),
 ])

@@ -6,11 +6,13 @@ fresh RSA-2048 TLS link key and certificate, as tor makes them (`OrIdentity`); t
 (`runtime.orport`) accepts channels; `circuits.RelayCircuits` answers CREATE_FAST and
 CREATE2 (ntor, ntor-v3), forwards cells, extends over authenticated channels and counts
 bytes; `exit.ExitHandler` serves BEGIN, RESOLVE and BEGIN_DIR under the exit policy.
-Descriptors and their publication are `descriptor` and `publish`. Bandwidth: the token
-buckets are `proto.tokenbucket` applied by `runtime.ratelimit`; the observed bandwidth is
-`bandwidth`; AccountingMax periods and hibernation are `accounting` (with
-`accounting_period` and `accounting_state`), driven once a second by
-`accounting_service.BandwidthMeter`.
+Descriptors and their publication are `descriptor` and `publish`; onion keys rotate on
+tor's schedule (`keys_schedule` decides, `onion_rotation` acts). Bandwidth: the token
+buckets are `proto.tokenbucket` applied by `runtime.ratelimit` to OR connections and,
+through `exit_shaping`, to exit connections; the observed bandwidth is `bandwidth`;
+AccountingMax periods and hibernation are `accounting` (with `accounting_period` and
+`accounting_state`), driven once a second by `accounting_service.BandwidthMeter` and
+changed on SIGHUP. `state_io` reads and updates DataDirectory/state.
 
 Design notes: the protocol rules live in the sans-I/O cores (`proto.channel_responder`,
 `proto.relay_circuit`, `proto.relay_streams`); this package only decides policy (exit
@@ -19,8 +21,7 @@ are read through a callable on every CREATE, so onion-key rotation applies at on
 
 Deliberately not here (yet): link-certificate rotation while running (the TLS and link
 certificates live for two days; restart the feature to renew), per-IP DoS limits for
-client channels, per-connection buckets (PerConnBWRate) and exit-stream read shaping,
-congestion control (prop 324).
+client channels, per-connection buckets (PerConnBWRate), congestion control (prop 324).
 """
 
 from __future__ import annotations

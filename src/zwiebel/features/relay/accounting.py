@@ -154,6 +154,14 @@ class Accounting:
                 self._reset(now)
         return [self._set_wakeup(now)]
 
+    def reconfigure(self, config: AccountingConfig, now: int) -> list[str]:
+        """SIGHUP with accounting still on (tor's options_act_relay_accounting): the new
+        AccountingMax, AccountingRule and AccountingStart apply at once; the period is
+        kept, shifted or started afresh as at start-up, and the wake-up time recomputed.
+        The hibernation state is left for the next `consider` to revise."""
+        self.config = config
+        return self.configure(now)
+
     def _reset(self, now: int) -> None:
         expected = self._expected_usage()
         begun = period_start(now, self.config.start, self.tz)

@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from zwiebel.config import Options
-from zwiebel.config.files import atomic_write
 from zwiebel.encoding import ParseError
 from zwiebel.features.relay.accounting import (
     Accounting,
@@ -29,17 +28,15 @@ from zwiebel.features.relay.accounting import (
 from zwiebel.features.relay.accounting_period import parse_accounting_start
 from zwiebel.features.relay.accounting_state import counters_from_state, counters_to_state
 from zwiebel.features.relay.bandwidth import BandwidthHistory
+from zwiebel.features.relay.state_io import read_state, write_state
 from zwiebel.proto.tokenbucket import BandwidthConfig
 from zwiebel.runtime.ratelimit import BandwidthLimiter
-from zwiebel.state import StateFile, format_state, parse_state, with_written
 
 log = logging.getLogger("zwiebel")
 NOTICE = 25
 #: Seconds between state-file saves while counters change (tor marks the state dirty
 #: for a write within 60 seconds).
 SAVE_INTERVAL = 60
-#: The TorVersion written to the state file (as the guard state does).
-TOR_VERSION = "0.4.9.11"
 
 
 def local_tz() -> dt.tzinfo:
@@ -67,11 +64,16 @@ class BandwidthMeter:
         self._last_tick = now
         self._last_save = now
         self._task: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Future[None]] = set()
 
     def hibernating(self) -> bool:
         """True while new circuits must be refused (soft limit or dormant)."""
         return self.accounting is not None and self.accounting.state in (
             Hibernation.LOW_BANDWIDTH, Hibernation.DORMANT)
+
+    def dormant(self) -> bool:
+        """True while the hard limit keeps the ORPort closed."""
+        return self.accounting is not None and self.accounting.state is Hibernation.DORMANT
 
     def observed(self) -> int:
         """The descriptor's observed bandwidth, bytes per second."""
@@ -84,6 +86,37 @@ class BandwidthMeter:
             self._notes(self.accounting.configure(now))
             await self._consider(now)
         self._task = asyncio.create_task(self._run())
+
+    def reconfigure(self, config: AccountingConfig | None) -> None:
+        """SIGHUP: apply changed Accounting* options without a restart, as tor does.
+
+        Still on: the new settings apply to the running period (`Accounting.reconfigure`).
+        Turned on: the counters are read back from the state file and a period begins.
+        Turned off: the counters are saved and hibernation ends; a dormant relay opens
+        its ORPort again. State changes the new settings cause (a lower AccountingMax
+        already used up) happen at the next once-a-second tick."""
+        now = _now()
+        old = self.accounting
+        if config is None:
+            if old is not None:
+                self._disable(old)
+            return
+        if old is None:
+            self.accounting = Accounting(config, self._load(), local_tz())
+            self._notes(self.accounting.configure(now))
+        else:
+            self._notes(old.reconfigure(config, now))
+        self._save()
+
+    def _disable(self, old: Accounting) -> None:
+        self._save()
+        self.accounting = None
+        if old.state in (Hibernation.LOW_BANDWIDTH, Hibernation.DORMANT):
+            self._notes(["Hibernation period ended. Resuming normal activity."])
+        if old.state is Hibernation.DORMANT:
+            task = asyncio.ensure_future(self._on_wake())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
     async def stop(self) -> None:
         """Stop ticking and save the counters."""
@@ -132,18 +165,9 @@ class BandwidthMeter:
         for line in lines:
             log.log(NOTICE, "%s", line)
 
-    def _read_state(self) -> StateFile:
-        try:
-            return parse_state(self.state_path.read_text())
-        except FileNotFoundError:
-            return StateFile()
-        except (OSError, ParseError, UnicodeDecodeError) as exc:
-            log.warning("Could not read %s: %s", self.state_path, exc)
-            return StateFile()
-
     def _load(self) -> Counters | None:
         try:
-            return counters_from_state(self._read_state())
+            return counters_from_state(read_state(self.state_path))
         except ParseError as exc:
             log.warning("Ignoring bad accounting data in %s: %s", self.state_path, exc)
             return None
@@ -153,14 +177,9 @@ class BandwidthMeter:
         if self.accounting is None:
             return
         now = dt.datetime.now(dt.UTC)
-        state = counters_to_state(self._read_state(), self.accounting.c)
-        text = format_state(with_written(state, now, TOR_VERSION), now.astimezone())
-        try:
-            atomic_write(str(self.state_path), text)
-        except OSError as exc:
-            log.warning("Couldn't record bandwidth usage to disk: %s", exc)
-            return
-        self._last_save = int(now.timestamp())
+        state = counters_to_state(read_state(self.state_path), self.accounting.c)
+        if write_state(self.state_path, state, now):
+            self._last_save = int(now.timestamp())
 
 
 def _now() -> int:

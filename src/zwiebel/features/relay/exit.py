@@ -15,7 +15,9 @@ dns.c, connection_edge.c).
   directory cache callback (`DirCache`: path -> document, None for 404); paths ending in
   ".z" are answered deflate-compressed, as tor does. Without a cache: END NOTDIRECTORY.
 
-Optimistic data (DATA before CONNECTED) is kept and written once connected. TTLs: tor
+Reads from and writes to the destination draw on the process's token buckets, as every
+connection does in tor (`exit_shaping`). Optimistic data (DATA before CONNECTED) is kept
+and written once connected. TTLs: tor
 clips DNS TTLs; Zwiebel reports `DNS_TTL` (300 s) for every answer.
 """
 
@@ -41,6 +43,7 @@ from zwiebel.cells.relay_msgs import (
     Resolved,
     ResolvedAnswer,
 )
+from zwiebel.features.relay.exit_shaping import ReadGate, exit_shaper
 from zwiebel.netdoc.policy import ExitPolicy, Verdict
 from zwiebel.proto.relay_streams import (
     BeginDirRequested,
@@ -52,6 +55,7 @@ from zwiebel.proto.relay_streams import (
     StreamWindowOpened,
 )
 from zwiebel.runtime.clock import monotonic
+from zwiebel.runtime.ratelimit import Shaper
 
 log = logging.getLogger("zwiebel")
 
@@ -147,21 +151,30 @@ class ExitStream(_Edge, asyncio.Protocol):
     def __init__(self, circuit: CircuitHandle, stream_id: int) -> None:
         super().__init__(circuit, stream_id)
         self.transport: asyncio.Transport | None = None
+        self.gate: ReadGate | None = None
+        self.shaper: Shaper | None = None
         self.pending = bytearray()
-        self.paused = False
+
+    @property
+    def paused(self) -> bool:
+        """True while the destination socket is not read."""
+        return self.gate is not None and self.gate.paused
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Write any optimistic data."""
+        """Join the token buckets and write any optimistic data."""
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.gate = ReadGate(transport)
+        self.shaper = exit_shaper(self.gate)
         if self.pending:
-            self.bytes_written += len(self.pending)
-            transport.write(bytes(self.pending))
+            self._write(bytes(self.pending))
             self.pending.clear()
 
     def data_received(self, data: bytes) -> None:
-        """Bytes from the server for the client."""
+        """Bytes from the server for the client (they take read tokens)."""
         self.bytes_read += len(data)
+        if self.shaper is not None:
+            self.shaper.note_read(len(data))
         self.outbuf += data
         self.pump()
 
@@ -183,26 +196,34 @@ class ExitStream(_Edge, asyncio.Protocol):
 
     def after_pump(self) -> None:
         """Pause reading while too much waits for a SENDME."""
-        if self.transport is None:
+        gate = self.gate
+        if self.transport is None or gate is None:
             return
-        if len(self.outbuf) > READ_HIGH_WATER and not self.paused:
-            self.transport.pause_reading()
-            self.paused = True
-        elif self.paused and len(self.outbuf) <= READ_HIGH_WATER // 2:
-            self.transport.resume_reading()
-            self.paused = False
+        if len(self.outbuf) > READ_HIGH_WATER and not gate.window_full:
+            gate.set_window_full(True)
+        elif gate.window_full and len(self.outbuf) <= READ_HIGH_WATER // 2:
+            gate.set_window_full(False)
 
     def from_client(self, data: bytes) -> None:
         """Write to the server (buffered while connecting)."""
         if self.transport is None:
             self.pending += data
         else:
-            self.bytes_written += len(data)
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.bytes_written += len(data)
+        if self.shaper is not None:
+            self.shaper.write(data)
+        else:
             self.transport.write(data)
 
     def release(self) -> None:
-        """Close the TCP connection."""
+        """Close the TCP connection, after what waits for write tokens."""
         if self.transport is not None:
+            if self.shaper is not None:
+                self.shaper.drain()
             self.transport.close()
 
 

@@ -13,12 +13,17 @@ tor 0.4.9.11, src/feature/relay/routerkeys.c and relay_periodic.c, param-spec 2:
   1..rotation days) after a rotation, then deleted (expire_old_onion_keys);
 * descriptors are rebuilt and uploaded at least every 18 hours
   (FORCE_REGENERATE_DESCRIPTOR_INTERVAL, router.c) — see publish.py.
-"""
+
+`onion_key_action` and `next_onion_key_check` are what tor's periodic events
+rotate_onion_key and check_onion_keys_expiry_time decide (both re-checked at least every
+ONION_KEY_CONSENSUS_CHECK_INTERVAL, an hour, because the consensus parameters may
+change); `onion_key_set_at` is init_keys' reading of LastRotatedOnionKey."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from enum import Enum
 
 SIGNING_KEY_LIFETIME = timedelta(days=30)
 SIGNING_KEY_SLOP = timedelta(days=1)
@@ -29,6 +34,10 @@ ONION_KEY_ROTATION_DAYS = (28, 1, 90)
 """onion-key-rotation-days: (default, min, max)."""
 ONION_KEY_GRACE_DAYS_DEFAULT = 7
 ONION_KEY_GRACE_DAYS_MIN = 1
+#: or.h ONION_KEY_CONSENSUS_CHECK_INTERVAL: the onion-key events run at least hourly.
+ONION_KEY_CHECK_INTERVAL = timedelta(hours=1)
+#: router.c init_keys: a LastRotatedOnionKey at or before this POSIX second is not a time.
+_EPOCH_SLOP = 100
 
 
 def _param(params: Mapping[str, int], name: str, default: int, low: int, high: int) -> int:
@@ -83,3 +92,42 @@ def signing_key_wanted(cert_expires: datetime | None, now: datetime,
 def crosscert_renewal_due(cert_expires: datetime | None, now: datetime) -> bool:
     """The RSA->Ed25519 link cross-certificate should be remade."""
     return cert_expires is None or cert_expires < now + RSA_ED_CROSSCERT_SLOP
+
+
+class OnionKeyAction(Enum):
+    """What the onion-key periodic events do now."""
+
+    KEEP = "keep"
+    ROTATE = "rotate"
+    EXPIRE_OLD = "expire old"
+
+
+def onion_key_action(set_at: datetime, now: datetime, have_old: bool,
+                     params: Mapping[str, int] | None = None) -> OnionKeyAction:
+    """rotate_onion_key_callback, then check_onion_keys_expiry_time_callback: rotate once
+    the lifetime is over; otherwise drop the previous keys once the grace period after
+    the last rotation is over."""
+    if onion_key_rotation_due(set_at, now, params):
+        return OnionKeyAction.ROTATE
+    if have_old and old_onion_keys_expired(set_at, now, params):
+        return OnionKeyAction.EXPIRE_OLD
+    return OnionKeyAction.KEEP
+
+
+def next_onion_key_check(set_at: datetime, now: datetime, have_old: bool,
+                         params: Mapping[str, int] | None = None) -> datetime:
+    """When to run `onion_key_action` again: the next rotation or expiry, but no later
+    than an hour from now (the parameters may change with the next consensus)."""
+    due = [next_onion_key_rotation(set_at, params), now + ONION_KEY_CHECK_INTERVAL]
+    if have_old:
+        due.append(set_at + onion_key_grace_period(params))
+    return max(now, min(due))
+
+
+def onion_key_set_at(saved: datetime | None, now: datetime) -> tuple[datetime, bool]:
+    """init_keys: the saved LastRotatedOnionKey if it is a time in the past, else ``now``
+    (a new relay, or a value from the future that would stop rotation for ever); the
+    flag says the state file must be updated."""
+    if saved is not None and saved.timestamp() > _EPOCH_SLOP and saved < now:
+        return saved, False
+    return now, True

@@ -7,11 +7,16 @@ files; open the ORPort; test that the ORPort is reachable by building a circuit
 through another relay back to ourselves (skipped with AssumeReachable 1); then publish
 the descriptors to every authority and keep them fresh (PublishServerDescriptor).
 
+Onion keys rotate on tor's schedule (`onion_rotation.OnionKeyRotator`, with the
+consensus's onion-key-rotation-days and onion-key-grace-period-days); a rotation
+publishes a new descriptor at once.
+
 Bandwidth: BandwidthRate/Burst and RelayBandwidthRate/Burst are enforced by the
 process's token buckets (`zwiebel.runtime.ratelimit`); the observed bandwidth and, with
 AccountingMax, accounting and hibernation run in `accounting_service.BandwidthMeter`.
 
-Not here yet (see the relay issue): DirPort, ORPort on IPv6.
+The DirPort, when configured, serves the same directory cache (`dirport.RelayDirPort`).
+Not here yet (see the relay issue): ORPort on IPv6.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from zwiebel.features.relay.accounting_service import (
 from zwiebel.features.relay.descriptor import inputs_from_options
 from zwiebel.features.relay.dircache import DirCacheServer
 from zwiebel.features.relay.keys import RelayKeys, write_fingerprint_files
+from zwiebel.features.relay.onion_rotation import OnionKeyRotator
 from zwiebel.features.relay.publish import DescriptorPublisher
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.directory import DirectoryManager
@@ -45,7 +51,7 @@ from zwiebel.netdoc.policy_build import ExitPolicyOptions, build_exit_policy
 from zwiebel.runtime import ratelimit
 from zwiebel.runtime.channel import ChannelError
 from zwiebel.runtime.circuit import Circuit, CircuitError
-from zwiebel.runtime.clock import randbelow
+from zwiebel.runtime.clock import randbelow, utcnow
 
 log = logging.getLogger("zwiebel")
 NOTICE = 25
@@ -89,9 +95,6 @@ def _is_ip(text: str) -> bool:
 
 def check_relay_options(options: Options) -> None:
     """Refuse what is not built."""
-    if any(p.port for p in options.dir_ports):
-        raise RelayConfigError("DirPort is not supported by Zwiebel yet: remove it; "
-                               "directory requests are served over BEGIN_DIR on the ORPort.")
     listening = [p for p in options.or_ports if not p.no_listen and p.port]
     if len(listening) != 1 or listening[0].unix_path is not None:
         raise RelayConfigError("Zwiebel supports exactly one TCP ORPort for now.")
@@ -120,7 +123,23 @@ class RelayService:
         self.meter = self._bandwidth_meter()
         self.feature = RelayFeature(lambda: self.keys, self.feature_settings,
                                     hibernating=self.meter.hibernating)
-        self._task: asyncio.Task[None] | None = None
+        self.rotator = OnionKeyRotator(data_dir / "keys", data_dir / "state",
+                                       lambda: self.keys, self._set_keys,
+                                       self._consensus_params, utcnow, os.urandom,
+                                       on_rotated=self.publish_soon)
+        self._publish_kick = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _set_keys(self, keys: RelayKeys) -> None:
+        self.keys = keys
+
+    def _consensus_params(self) -> dict[str, int] | None:
+        consensus = self.directory.consensus
+        return dict(consensus.params) if consensus is not None else None
+
+    def publish_soon(self) -> None:
+        """Check the descriptor now rather than at the next minute (after a key change)."""
+        self._publish_kick.set()
 
     def _bandwidth_meter(self) -> BandwidthMeter:
         limiter = ratelimit.install(bandwidth_config_of(self.options))
@@ -158,9 +177,11 @@ class RelayService:
     async def start(self) -> None:
         """Write the fingerprint files, open the ORPort, start testing and publishing."""
         write_fingerprint_files(self.data_dir, self.nickname, self.keys)
-        await self.feature.start()
         await self.meter.start()
-        self._task = asyncio.create_task(self._publish_loop())
+        if not self.meter.dormant():  # a relay asleep since its last run keeps it closed
+            await self.feature.start()
+        self._tasks = [asyncio.create_task(self._publish_loop()),
+                       asyncio.create_task(self.rotator.run())]
 
     def set_exit_policy_from(self, options: Options) -> None:
         """SIGHUP: apply a changed ExitPolicy without dropping circuits."""
@@ -170,10 +191,20 @@ class RelayService:
 
     def set_bandwidth_from(self, options: Options) -> None:
         """SIGHUP: apply changed BandwidthRate/Burst and RelayBandwidthRate/Burst to the
-        buckets (tor's connection_bucket_adjust); accounting keeps its start-up settings."""
+        buckets (tor's connection_bucket_adjust)."""
         limiter = ratelimit.installed()
         if limiter is not None:
             limiter.reconfigure(bandwidth_config_of(options))
+
+    def set_accounting_from(self, options: Options) -> None:
+        """SIGHUP: apply changed AccountingMax/Start/Rule (and the rates accounting's
+        estimate uses) to the running accounting (tor's options_act_relay_accounting).
+        Raises `RelayConfigError` for a bad AccountingStart; nothing changes then."""
+        try:
+            accounting = accounting_config_of(options, self.keys.fingerprint)
+        except AccountingConfigError as exc:
+            raise RelayConfigError(str(exc)) from None
+        self.meter.reconfigure(accounting)
 
     async def _publish_loop(self) -> None:
         if self.options.get("AssumeReachable"):
@@ -185,7 +216,15 @@ class RelayService:
                 await self._publish_once()
             except (OSError, TimeoutError) as exc:
                 log.warning("Descriptor upload failed: %s", exc)
-            await asyncio.sleep(self._publish_check_interval())
+            await self._until_next_publish_check()
+
+    async def _until_next_publish_check(self) -> None:
+        try:
+            async with asyncio.timeout(self._publish_check_interval()):
+                await self._publish_kick.wait()
+        except TimeoutError:
+            pass
+        self._publish_kick.clear()
 
     def _publish_check_interval(self) -> float:
         """tor checks its descriptor every minute; a test network (whose votes come every
@@ -198,6 +237,9 @@ class RelayService:
                 "take up to 20 minutes -- look for log messages indicating success)",
                 settings.addresses[0], settings.or_port)
         while True:
+            if self.meter.dormant():  # hibernating: no ORPort to test (tor waits too)
+                await asyncio.sleep(SELF_TEST_RETRY)
+                continue
             try:
                 await self._self_test()
             except (ChannelError, CircuitError, OSError, TimeoutError, IndexError) as exc:
@@ -256,7 +298,7 @@ class RelayService:
 
     async def stop(self) -> None:
         """Close the ORPort and stop publishing."""
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
         await self.meter.stop()
         await self.feature.stop()
