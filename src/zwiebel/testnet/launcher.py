@@ -105,6 +105,7 @@ class Launcher:
             self._timed("keys", self._prepare)
             self._timed("authorities", lambda: self._start_relays(deadline))
             self._timed("consensus", lambda: self._wait_consensus(deadline))
+            self._timed("directory", lambda: self._wait_directories(deadline))
             self._timed("clients", lambda: self._start_clients(deadline))
         except BaseException as exc:
             report = self.failure_report()
@@ -202,7 +203,7 @@ class Launcher:
 
         ready.wait_for(free, time.monotonic() + PORT_WAIT, "the network's ports")
 
-    # -- phases 2-4: processes and readiness --------------------------------------
+    # -- phases 2-5: processes and readiness --------------------------------------
 
     def _launch(self, nodes: list[TorNode]) -> None:
         for node in nodes:
@@ -254,6 +255,32 @@ class Launcher:
             return "; ".join(notes) or None
 
         ready.wait_for(listed, deadline, "a consensus listing every relay", self._health)
+
+    def _wait_directories(self, deadline: float) -> None:
+        """Every real tor relay holds that consensus and every microdescriptor: a tor
+        exit refuses streams from relays missing from its consensus ("open a stream
+        from unknown relay"), and tor fetches slowly after early 404s, so a relay
+        found behind is nudged with SIGNAL RELOAD (ready.Nudger)."""
+        wanted = self.wanted_flags()
+        relays = [n for n in self._role(Role.MIDDLE, Role.EXIT)
+                  if self.impls[n.nickname] is Impl.TOR]
+        nudgers = {n.nickname: ready.Nudger(n.control_port, n.cookie_path) for n in relays}
+
+        def complete() -> str | None:
+            behind = []
+            for node in relays:
+                missing = ready.node_directory_complete(
+                    node.control_port, node.cookie_path, wanted, False, True)
+                if missing is not None:
+                    nudgers[node.nickname].behind()
+                    behind.append(f"{node.nickname}: {missing}")
+            done = len(relays) - len(behind)
+            self._bar.update("directory", done / len(relays) if relays else 1.0,
+                             f"{done}/{len(relays)} tor relays hold the directory")
+            return "; ".join(behind) or None
+
+        ready.wait_for(complete, deadline, "every tor relay to hold the directory",
+                       self._health)
 
     def _start_clients(self, deadline: float) -> None:
         clients = self._role(Role.CLIENT)

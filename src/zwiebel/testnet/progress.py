@@ -1,11 +1,11 @@
 """A one-line progress bar for ``zwiebel testnet up`` and ``demo``.
 
-The start-up has four phases, each owning a slice of the bar: keys (0-10%),
-authorities up (10-20%), the consensus listing every relay (20-70%, by the share
-of relays listed) and every client bootstrapped (70-100%, by the slowest
-client's bootstrap progress). On a terminal the line is redrawn in place; when
-the output is a file or pipe a new line is printed only when the phase or the
-percentage changes, so logs stay short.
+The start-up has five phases, each owning a slice of the bar: keys (0-10%),
+authorities up (10-20%), the consensus listing every relay (20-60%, by the share
+of relays listed), every real tor relay holding that directory (60-70%) and every
+client bootstrapped (70-100%, by the slowest client's bootstrap progress). On a
+terminal the line is redrawn in place; when the output is a file or pipe a new line
+is printed only when the phase or the percentage changes, so logs stay short.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ WIDTH = 30
 PHASES: dict[str, tuple[int, int]] = {
     "keys": (0, 10),
     "authorities": (10, 20),
-    "consensus": (20, 70),
+    "consensus": (20, 60),
+    "directory": (60, 70),
     "clients": (70, 100),
 }
 

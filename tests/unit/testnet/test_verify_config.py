@@ -1,10 +1,5 @@
 """Every torrc `zwiebel testnet up` writes for a Zwiebel node passes Zwiebel's own
 ``--verify-config`` (the same text a real tor node of that role gets).
-
-The authority's torrc is expected to fail until the directory-authority options
-(AuthoritativeDirectory, V3AuthoritativeDirectory, TestingDirAuthVote*, the
-TestingMin*FlagThreshold options) are registered by zwiebel.config; the xfail is
-not strict, so it turns into a pass by itself once they are.
 """
 
 from __future__ import annotations
@@ -16,11 +11,7 @@ import pytest
 
 from tests.unit.testnet.support import fake_launcher
 
-CASES = [
-    pytest.param("auth0", marks=pytest.mark.xfail(
-        reason="authority options not registered in zwiebel.config yet", strict=False)),
-    "relay0", "exit0", "client0",
-]
+CASES = ["auth0", "relay0", "exit0", "client0"]
 
 
 @pytest.mark.parametrize("name", CASES)
