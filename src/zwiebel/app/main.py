@@ -106,8 +106,29 @@ def list_fingerprint(options: Options, key_type: str = "") -> int:
     except (OSError, KeyFileError) as exc:
         log.error("Error initializing keys; exiting. (%s)", exc)
         return 1
+    _note_v3ident(options, str(data_dir / "keys"))
     print(f"{nickname} {keys.ed25519_b64 if key_type == 'ed25519' else keys.fingerprint_spaced}")
     return 0
+
+
+def _note_v3ident(options: Options, keys_dir: str) -> None:
+    """On a directory authority with its certificate in place, log the v3ident a
+    DirAuthority line needs (tor prints only the relay fingerprint; the standard
+    output's last line stays exactly tor's)."""
+    from pathlib import Path
+
+    from zwiebel.features.dirauth.settings import is_authority
+    from zwiebel.netdoc.authcert import parse_authority_cert
+
+    cert = Path(keys_dir) / "authority_certificate"
+    if not is_authority(options) or not cert.exists():
+        return
+    try:
+        ident = parse_authority_cert(cert.read_text()).identity
+    except (OSError, ValueError) as exc:
+        logging.getLogger(LOGGER_NAME).warning("Cannot read %s: %s", cert, exc)
+        return
+    notice("Your directory authority's v3 identity (v3ident) is %s", ident.hex().upper())
 
 
 def _after_config(cmd: CommandLine, options: Options) -> int:

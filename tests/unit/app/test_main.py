@@ -142,3 +142,16 @@ def test_dump_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_bad_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--SocksPort"]) == 1
     assert "with no value" in capsys.readouterr().out
+
+
+def test_list_fingerprint_on_an_authority_also_logs_the_v3ident(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keygen", "authority", str(tmp_path / "keys")]) == 0
+    v3ident = capsys.readouterr().out.split("v3ident=")[1].split()[0]
+    torrc = write(tmp_path, f"DataDirectory {tmp_path}\nORPort 9001\nNickname a1\n"
+                            "DirPort 9030\nAuthoritativeDirectory 1\n"
+                            "V3AuthoritativeDirectory 1\nContactInfo a1@example.org\n")
+    assert main(["-f", torrc, "--list-fingerprint", *NO_DEFAULTS]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert f"(v3ident) is {v3ident}" in lines[-2]
+    assert lines[-1].startswith("a1 ") and len(lines[-1].split()) == 11
