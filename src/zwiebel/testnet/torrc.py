@@ -17,6 +17,8 @@ Why the less obvious lines are there (loopback surprises):
   (``UseMicrodescriptors 0``) in LOOPBACK mode, and the authorities vote Exit
   for the exits by fingerprint (``TestingDirAuthVoteExit``).
 * ``ShutdownWaitLength 0`` so that a relay stops at once when asked.
+* Authorities vote ``ConsensusParams sendme_accept_min_version=1``, as the public
+  network's consensus has it: relays and clients must send authenticated SENDMEs.
 
 Lines only real tor accepts (``tor_only_lines``: protocol warnings, the circuit
 path threshold, the exits' DNS set-up) are kept apart. RealTorNetwork writes them
@@ -147,6 +149,7 @@ def authority_lines(node: NodeSpec, ctx: TorrcContext, exit_fps: Sequence[str]) 
         "TestingMinFastFlagThreshold 0",
         "TestingDirAuthVoteGuard *",
         "TestingDirAuthVoteHSDir *",
+        "ConsensusParams sendme_accept_min_version=1",
     ]
     if exit_fps:
         lines.append(f"TestingDirAuthVoteExit {exit_vote_line(exit_fps)}")

@@ -5,6 +5,11 @@ checked (zwiebel.dirauth.accept) and stored; the answer follows tor's
 dirserv_add_multiple_descriptors and directory_handle_command_post: 200 when
 something was accepted, 200 with ``X-Descriptor-Not-New: Yes`` when we had it
 already, 400 with tor's reason otherwise.
+
+One deliberate difference: tor answers a descriptor it cannot parse or whose
+signature is bad with "200, not new" (its parser drops the document, leaving
+nothing to reject). Zwiebel answers 400 with tor's message and the parser's reason,
+so that an operator sees why the upload failed.
 """
 
 from __future__ import annotations
@@ -72,10 +77,11 @@ def handle_upload(store: DescriptorStore, body: bytes, now: datetime, source: st
         try:
             result = store.add_server_verbose(raw, now)
         except DescriptorRejected as exc:
-            not_new = not_new or exc.outdated
-            if not exc.outdated:
-                problem = exc
-                log.log(NOTICE, "Rejected descriptor from %s: %s", source, exc)
+            if exc.outdated and exc.reason != NO_DESCRIPTORS:
+                not_new = True
+                continue
+            problem = exc
+            log.log(NOTICE, "Rejected descriptor from %s: %s", source, exc)
             continue
         accepted.append(result.descriptor)
         on_accept(result.descriptor)
@@ -86,5 +92,5 @@ def handle_upload(store: DescriptorStore, body: bytes, now: datetime, source: st
         except DescriptorRejected as exc:
             log.info("Rejected extra-info from %s: %s", source, exc)
     if problem is not None and not accepted:
-        return UploadOutcome(400, problem.reason, False, ())
+        return UploadOutcome(400, " ".join(str(problem).split()), False, ())
     return UploadOutcome(200, "OK", not_new and not accepted, tuple(accepted))

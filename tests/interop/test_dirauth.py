@@ -1,0 +1,172 @@
+"""Zwiebel as the directory authority of private networks (issue 5's must-shows).
+
+Each network is brought up with `zwiebel testnet up` (three authorities, three
+relays, one exit, one client) and carries a 10 MiB download from a file server on
+127.0.0.2, compared byte for byte:
+
+* three Zwiebel authorities with real tor relays, exit and client: the real tor
+  nodes accept the Zwiebel consensus and use it;
+* everything Zwiebel;
+* mixed: every role split between real tor and Zwiebel, authorities included, so
+  Zwiebel and tor authorities must compute and sign the same consensus.
+
+Then uploads a Zwiebel authority must refuse (a bad signature, a stale published
+time, a missing field) get 400 with the reason, and the authority keeps serving.
+Ports: 29400-29999.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from zwiebel.cells.torcert import EdCertType
+from zwiebel.crypto.ed25519_expanded import ExpandedEd25519Private
+from zwiebel.crypto.keys import RsaPrivate, X25519Private
+from zwiebel.features.relay.keys_certs import ntor_crosscert, sign_ed25519_cert, tap_crosscert
+from zwiebel.netdoc.build.serverdesc import ServerDescriptorFields, build_server_descriptor
+from zwiebel.runtime.dirfetch import fetch_dirport
+from zwiebel.runtime.dirpost import post_dirport
+from zwiebel.testnet.fileserver import FileServer
+from zwiebel.testnet.netfile import NETWORK_FILE, NetworkRecord, read_network
+from zwiebel.testnet.procs import stop_pids
+from zwiebel.testnet.socksfetch import fetch
+
+pytestmark = pytest.mark.interop
+
+FILE_HOST = "127.0.0.2"
+SIZE = 10 * 2**20
+
+
+def _cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zwiebel", "testnet", *args],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _recorded(base: Path) -> dict[str, tuple[int, Path]]:
+    if not (base / NETWORK_FILE).exists():
+        return {}
+    return {n.name: (n.pid, Path(n.torrc)) for n in read_network(base).nodes
+            if n.pid is not None}
+
+
+@contextmanager
+def network(base: Path, base_port: int, *roles: str) -> Iterator[NetworkRecord]:
+    """`up` with the given role options; always `down` and kill leftovers."""
+    try:
+        up = _cli("up", str(base), *roles, "--base-port", str(base_port),
+                  "--timeout", "240", timeout=300)
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        yield read_network(base)
+    finally:
+        _cli("down", str(base), timeout=120)
+        stop_pids(_recorded(base), term_wait=2.0)
+
+
+def _download(base: Path, record: NetworkRecord) -> None:
+    client = record.with_role("client")[0]
+    with FileServer(base / "www", {"f.bin": SIZE}, FILE_HOST) as www:
+        got = fetch(client.socks_port, FILE_HOST, www.port, "/f.bin", timeout=120)
+        served = www.files["f.bin"]
+    assert (got.status, got.size, got.sha256) == (200, served.size, served.sha256)
+
+
+def _consensus(port: int) -> str:
+    answer = asyncio.run(fetch_dirport("127.0.0.1", port,
+                                       "/tor/status-vote/current/consensus"))
+    assert answer.status == 200
+    return answer.body.decode()
+
+
+def test_real_tor_relays_and_client_use_a_consensus_of_three_zwiebel_authorities(
+        tmp_path: Path) -> None:
+    base = tmp_path / "net"
+    with network(base, 29400, "--real-tor", "relay,exit,client") as record:
+        impls = {n.name: n.impl for n in record.nodes}
+        assert [impls[f"auth{i}"] for i in range(3)] == ["zwiebel"] * 3
+        assert impls["client0"] == impls["exit0"] == "tor"
+        text = _consensus(record.node("auth0").dir_port)
+        assert len(re.findall(r"^directory-signature ", text, re.M)) >= 2
+        assert len(re.findall(r"^r ", text, re.M)) == 7
+        assert "\nparams AuthDirMaxServersPerAddr=0 sendme_accept_min_version=1\n" in text
+        _download(base, record)
+        _refuses_bad_uploads(base, record)
+
+
+def test_an_all_zwiebel_network_carries_a_download(tmp_path: Path) -> None:
+    base = tmp_path / "net"
+    with network(base, 29600) as record:
+        assert {n.impl for n in record.nodes} == {"zwiebel"}
+        _download(base, record)
+
+
+def test_a_mixed_network_agrees_on_one_consensus(tmp_path: Path) -> None:
+    base = tmp_path / "net"
+    with network(base, 29800, "--mixed") as record:
+        impls = {n.impl for n in record.with_role("authority")}
+        assert impls == {"tor", "zwiebel"}
+        texts = [_consensus(a.dir_port) for a in record.with_role("authority")]
+        signers = re.findall(r"^directory-signature (\S+)", texts[0], re.M)
+        assert len(signers) == 3, "every authority, tor and Zwiebel, signed one document"
+        _download(base, record)
+
+
+def _post(port: int, body: str) -> tuple[int, str]:
+    answer = asyncio.run(post_dirport("127.0.0.1", port, "/tor/", body.encode()))
+    return answer.status, answer.reason
+
+
+def _refuses_bad_uploads(base: Path, record: NetworkRecord) -> None:
+    """A relay's real descriptor tampered with, without a field, or a correctly signed
+    one published three days ago: each gets 400 with its reason."""
+    del base
+    auth = record.node("auth1")
+    descriptor = _descriptor(auth.dir_port, record.node("exit0").fingerprint or "")
+    assert descriptor.startswith("router exit0 ")
+    flipped = descriptor.replace("\nuptime ", "\nuptime 9", 1)
+    assert _post(auth.dir_port, flipped) == (
+        400, "No descriptors found in your POST. (exit0: bad router-sig-ed25519)")
+    missing = re.sub(r"^ntor-onion-key .*\n", "", descriptor, count=1, flags=re.M)
+    status, reason = _post(auth.dir_port, missing)
+    assert status == 400 and "ntor-onion-key" in reason
+    stale = _signed_descriptor(datetime.now(UTC) - timedelta(days=3))
+    assert _post(auth.dir_port, stale) == (
+        400, "Rejected: Server is expired, or your clock is too far in the past, or your "
+             "timezone is not correct.")
+    assert "network-status-version 3" in _consensus(auth.dir_port)
+
+
+def _descriptor(dir_port: int, fingerprint: str) -> str:
+    answer = asyncio.run(fetch_dirport("127.0.0.1", dir_port, f"/tor/server/fp/{fingerprint}"))
+    assert answer.status == 200
+    return answer.body.decode()
+
+
+def _signed_descriptor(published: datetime) -> str:
+    """A correctly signed descriptor of a new relay, published at `published`."""
+    identity, tap = RsaPrivate.generate(1024), RsaPrivate.generate(1024)
+    master = ExpandedEd25519Private.from_seed(b"m" * 32)
+    signing = ExpandedEd25519Private.from_seed(b"s" * 32)
+    ntor = X25519Private(bytes(range(32)))
+    expires = published + timedelta(days=30)
+    id_cert = sign_ed25519_cert(master, EdCertType.IDENTITY_SIGNING, signing.public_bytes(),
+                                expires)
+    crosscert, bit = ntor_crosscert(ntor, master.public_bytes(), expires)
+    fields = ServerDescriptorFields(
+        nickname="stale0", address="127.0.0.1", or_port=9, identity_cert=id_cert.encode(),
+        master_id=master.public_bytes(), ntor_onion_key=ntor.public_bytes(),
+        ntor_crosscert=crosscert.encode(), ntor_crosscert_sign_bit=bit,
+        platform="Tor 0.4.9.11 on Linux", protocols="Cons=2 Desc=2 Link=4-5 Relay=2-4",
+        published=published.replace(microsecond=0), bandwidth=(100000, 200000, 50000),
+        exit_policy_lines=("reject *:*",), onion_key_tap=tap.public(),
+        onion_key_crosscert=tap_crosscert(tap, identity.public().fingerprint(),
+                                          master.public_bytes()))
+    return build_server_descriptor(fields, identity, signing)
