@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.support.testnet_cli import download, running_network
 from zwiebel.cells.torcert import EdCertType
 from zwiebel.crypto.ed25519_expanded import ExpandedEd25519Private
 from zwiebel.crypto.keys import RsaPrivate, X25519Private
@@ -35,48 +32,11 @@ from zwiebel.features.relay.keys_certs import ntor_crosscert, sign_ed25519_cert,
 from zwiebel.netdoc.build.serverdesc import ServerDescriptorFields, build_server_descriptor
 from zwiebel.runtime.dirfetch import fetch_dirport
 from zwiebel.runtime.dirpost import post_dirport
-from zwiebel.testnet.fileserver import FileServer
-from zwiebel.testnet.netfile import NETWORK_FILE, NetworkRecord, read_network
-from zwiebel.testnet.procs import stop_pids
-from zwiebel.testnet.socksfetch import fetch
+from zwiebel.testnet.netfile import NetworkRecord
 
 pytestmark = pytest.mark.interop
 
-FILE_HOST = "127.0.0.2"
 SIZE = 10 * 2**20
-
-
-def _cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "zwiebel", "testnet", *args],
-                          capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def _recorded(base: Path) -> dict[str, tuple[int, Path]]:
-    if not (base / NETWORK_FILE).exists():
-        return {}
-    return {n.name: (n.pid, Path(n.torrc)) for n in read_network(base).nodes
-            if n.pid is not None}
-
-
-@contextmanager
-def network(base: Path, base_port: int, *roles: str) -> Iterator[NetworkRecord]:
-    """`up` with the given role options; always `down` and kill leftovers."""
-    try:
-        up = _cli("up", str(base), *roles, "--base-port", str(base_port),
-                  "--timeout", "240", timeout=300)
-        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
-        yield read_network(base)
-    finally:
-        _cli("down", str(base), timeout=120)
-        stop_pids(_recorded(base), term_wait=2.0)
-
-
-def _download(base: Path, record: NetworkRecord) -> None:
-    client = record.with_role("client")[0]
-    with FileServer(base / "www", {"f.bin": SIZE}, FILE_HOST) as www:
-        got = fetch(client.socks_port, FILE_HOST, www.port, "/f.bin", timeout=120)
-        served = www.files["f.bin"]
-    assert (got.status, got.size, got.sha256) == (200, served.size, served.sha256)
 
 
 def _consensus(port: int) -> str:
@@ -89,7 +49,7 @@ def _consensus(port: int) -> str:
 def test_real_tor_relays_and_client_use_a_consensus_of_three_zwiebel_authorities(
         tmp_path: Path) -> None:
     base = tmp_path / "net"
-    with network(base, 29400, "--real-tor", "relay,exit,client") as record:
+    with running_network(base, 29400, "--real-tor", "relay,exit,client") as record:
         impls = {n.name: n.impl for n in record.nodes}
         assert [impls[f"auth{i}"] for i in range(3)] == ["zwiebel"] * 3
         assert impls["client0"] == impls["exit0"] == "tor"
@@ -97,26 +57,26 @@ def test_real_tor_relays_and_client_use_a_consensus_of_three_zwiebel_authorities
         assert len(re.findall(r"^directory-signature ", text, re.M)) >= 2
         assert len(re.findall(r"^r ", text, re.M)) == 7
         assert "\nparams AuthDirMaxServersPerAddr=0 sendme_accept_min_version=1\n" in text
-        _download(base, record)
+        download(base, record, SIZE)
         _refuses_bad_uploads(base, record)
 
 
 def test_an_all_zwiebel_network_carries_a_download(tmp_path: Path) -> None:
     base = tmp_path / "net"
-    with network(base, 29600) as record:
+    with running_network(base, 29600) as record:
         assert {n.impl for n in record.nodes} == {"zwiebel"}
-        _download(base, record)
+        download(base, record, SIZE)
 
 
 def test_a_mixed_network_agrees_on_one_consensus(tmp_path: Path) -> None:
     base = tmp_path / "net"
-    with network(base, 29800, "--mixed") as record:
+    with running_network(base, 29800, "--mixed") as record:
         impls = {n.impl for n in record.with_role("authority")}
         assert impls == {"tor", "zwiebel"}
         texts = [_consensus(a.dir_port) for a in record.with_role("authority")]
         signers = re.findall(r"^directory-signature (\S+)", texts[0], re.M)
         assert len(signers) == 3, "every authority, tor and Zwiebel, signed one document"
-        _download(base, record)
+        download(base, record, SIZE)
 
 
 def _post(port: int, body: str) -> tuple[int, str]:

@@ -1,5 +1,5 @@
-"""`zwiebel testnet up / status / down` end to end, with real tor where Zwiebel
-cannot stand in yet (the directory authority).
+"""`zwiebel testnet up / status / down` end to end, with real tor authorities and
+with real tor in every role (tests/interop/test_dirauth.py runs Zwiebel authorities).
 
 Each test runs the CLI as a user would: ``up`` returns with the network running
 detached, ``status`` reports on it, a file served from 127.0.0.2 is downloaded
@@ -11,57 +11,25 @@ Ports: 27800-27999, 28000-28199 and 28200-28399.
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from zwiebel.testnet.fileserver import FileServer
+from tests.support.testnet_cli import cli, download, running_network
 from zwiebel.testnet.impls import parse_roles
 from zwiebel.testnet.launcher import Launcher, LaunchOptions
-from zwiebel.testnet.netfile import NETWORK_FILE, PIDS_FILE, NetworkRecord, read_network
-from zwiebel.testnet.procs import pid_runs_torrc, stop_pids
+from zwiebel.testnet.netfile import PIDS_FILE, NetworkRecord
+from zwiebel.testnet.procs import pid_runs_torrc
 from zwiebel.testnet.progress import ProgressBar
-from zwiebel.testnet.socksfetch import fetch
 
 pytestmark = pytest.mark.interop
 
-FILE_HOST = "127.0.0.2"
 SIZE = 3 * 2**20
-
-
-def _cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "zwiebel", "testnet", *args],
-                          capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def _recorded(base: Path) -> dict[str, tuple[int, Path]]:
-    if not (base / NETWORK_FILE).exists():
-        return {}
-    return {n.name: (n.pid, Path(n.torrc)) for n in read_network(base).nodes
-            if n.pid is not None}
-
-
-@contextmanager
-def running_network(base: Path, base_port: int, real_tor: str) -> Iterator[NetworkRecord]:
-    """`up` (bounded), yield network.json; always `down` and then SIGKILL leftovers."""
-    try:
-        up = _cli("up", str(base), "--real-tor", real_tor, "--relays", "3", "--exits", "1",
-                  "--clients", "1", "--base-port", str(base_port), "--timeout", "240",
-                  timeout=300)
-        assert up.returncode == 0, up.stdout + up.stderr
-        assert "100% clients:" in up.stdout and "fingerprint" in up.stdout
-        yield read_network(base)
-    finally:
-        _cli("down", str(base), timeout=120)
-        stop_pids(_recorded(base), term_wait=2.0)
+SHAPE = ("--relays", "3", "--exits", "1", "--clients", "1")
 
 
 def _check_status(base: Path, record: NetworkRecord) -> None:
-    status = _cli("status", str(base), timeout=60)
+    status = cli("status", str(base), timeout=60)
     assert status.returncode == 0, status.stdout + status.stderr
     lines = status.stdout.splitlines()
     ours = len([n for n in record.nodes if n.fingerprint])
@@ -74,16 +42,8 @@ def _check_status(base: Path, record: NetworkRecord) -> None:
     assert all(f"{ours}/{ours} of ours Running" in x for x in consensus), status.stdout
 
 
-def _download(base: Path, record: NetworkRecord) -> None:
-    client = record.with_role("client")[0]
-    with FileServer(base / "www", {"f.bin": SIZE}, FILE_HOST) as www:
-        got = fetch(client.socks_port, FILE_HOST, www.port, "/f.bin", timeout=120)
-        served = www.files["f.bin"]
-    assert (got.status, got.size, got.sha256) == (200, served.size, served.sha256)
-
-
 def _check_down(base: Path, record: NetworkRecord) -> None:
-    down = _cli("down", str(base), timeout=120)
+    down = cli("down", str(base), timeout=120)
     assert down.returncode == 0, down.stdout + down.stderr
     assert f"stopped {len(record.nodes)} processes" in down.stdout
     assert not (base / PIDS_FILE).exists()
@@ -96,24 +56,24 @@ def _check_down(base: Path, record: NetworkRecord) -> None:
 
 def test_zwiebel_relays_and_client_with_real_tor_authorities(tmp_path: Path) -> None:
     base = tmp_path / "net"
-    with running_network(base, 27800, "authority") as record:
+    with running_network(base, 27800, "--real-tor", "authority", *SHAPE) as record:
         impls = {n.name: n.impl for n in record.nodes}
         assert [impls[f"auth{i}"] for i in range(3)] == ["tor"] * 3
         assert {impls[n] for n in ("relay0", "relay1", "relay2", "exit0", "client0")} == \
             {"zwiebel"}
         assert all(n.alive() for n in record.nodes)
         _check_status(base, record)
-        _download(base, record)
+        download(base, record, SIZE)
         _check_down(base, record)
 
 
 def test_all_real_tor(tmp_path: Path) -> None:
     base = tmp_path / "net"
-    with running_network(base, 28000, "all") as record:
+    with running_network(base, 28000, "--real-tor", "all", *SHAPE) as record:
         assert {n.impl for n in record.nodes} == {"tor"}
         assert {n.keys_by for n in record.with_role("authority")} == {"tor-gencert"}
         _check_status(base, record)
-        _download(base, record)
+        download(base, record, SIZE)
         _check_down(base, record)
 
 
