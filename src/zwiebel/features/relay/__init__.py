@@ -14,14 +14,28 @@ AccountingMax periods and hibernation are `accounting` (with `accounting_period`
 `accounting_state`), driven once a second by `accounting_service.BandwidthMeter` and
 changed on SIGHUP. `state_io` reads and updates DataDirectory/state.
 
+The ORPort listens on every configured address (`RelaySettings.or_host` and
+`extra_listeners`, e.g. an IPv6 ORPort next to the IPv4 one); all share one identity.
+
+Link-key rotation (tor 0.4.9.11 mainloop.c rotate_x509_certificate_callback,
+routerkeys.c generate_ed_link_cert): every 2 hours (`keys_schedule.TLS_ROTATION_INTERVAL`,
+the first time 2 hours after start), and at once when `request_identity_renewal` is
+called (the signing key changed, see `keys_rotation`), the relay makes a fresh RSA TLS
+key and X.509 certificate, a new Ed25519 link certificate (CERTS type 5) and
+authenticate key and certificate (type 6) from its current keys. Connections accepted
+or opened from then on use them; open connections keep what they negotiated.
+
 Design notes: the protocol rules live in the sans-I/O cores (`proto.channel_responder`,
 `proto.relay_circuit`, `proto.relay_streams`); this package only decides policy (exit
 policy, private-address extension, hibernation) and owns the asyncio objects. The keys
 are read through a callable on every CREATE, so onion-key rotation applies at once.
+Connections read their TLS context and certificates from the shared `OrIdentity` when
+they start, so a rotation replaces that object's contents in place (`_adopt`), and the
+listeners and the channel pool see the new keys without being rebuilt.
 
-Deliberately not here (yet): link-certificate rotation while running (the TLS and link
-certificates live for two days; restart the feature to renew), per-IP DoS limits for
-client channels, per-connection buckets (PerConnBWRate), congestion control (prop 324).
+Deliberately not here (yet): per-IP DoS limits for client channels, per-connection
+buckets (PerConnBWRate), congestion control (prop 324), closing connections that have
+been open for a week (tor's is_bad_for_new_circs).
 """
 
 from __future__ import annotations
@@ -41,6 +55,11 @@ from zwiebel.crypto.keys import RsaPrivate, X25519Private
 from zwiebel.crypto.x509_build import build_x509
 from zwiebel.features.relay.circuits import RelayCircuits
 from zwiebel.features.relay.exit import DirCache, ExitHandler
+from zwiebel.features.relay.keys_schedule import (
+    TLS_ROTATION_INTERVAL,
+    link_identity_due,
+    next_link_identity_check,
+)
 from zwiebel.netdoc.policy import ExitPolicy
 from zwiebel.proto.relay_create import OnionKeys
 from zwiebel.proto.relay_linkcerts import Ed25519Signer, RelayLinkIdentity
@@ -95,6 +114,9 @@ class RelaySettings:
     allow_private_extend: bool = False
     outbound_bind: str | None = None
     dir_cache: DirCache | None = None
+    extra_listeners: tuple[tuple[str, int], ...] = ()
+    """Further ORPort (host, port) pairs, e.g. ("::1", 9001) for an IPv6 ORPort."""
+    tls_rotation_interval: dt.timedelta = TLS_ROTATION_INTERVAL
 
 
 def _hostname(rng: Rng) -> str:
@@ -125,61 +147,136 @@ def onion_keys_of(keys: RelayKeysLike) -> OnionKeys:
     return OnionKeys(keys.identity.public().fingerprint(), keys.master_id, ntor)
 
 
+def _adopt(identity: OrIdentity, fresh: OrIdentity) -> None:
+    """Give the shared `identity` the keys and certificates of `fresh`."""
+    vars(identity).update(vars(fresh))
+
+
 class RelayFeature:
     """ORPort + circuits + exit, started and stopped as one."""
 
     def __init__(self, keys: Callable[[], RelayKeysLike], settings: RelaySettings,
-                 hibernating: Callable[[], bool] = lambda: False) -> None:
+                 hibernating: Callable[[], bool] = lambda: False,
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
         self._keys = keys
         self.settings = settings
         self.exit_policy = settings.exit_policy
         self._hibernating = hibernating
+        self._clock = clock
         self.identity: OrIdentity | None = None
+        self.identity_made_at: dt.datetime | None = None
+        self.rotations = 0
         self.circuits: RelayCircuits | None = None
         self.exit: ExitHandler | None = None
-        self._server: asyncio.Server | None = None
+        self._servers: list[asyncio.Server] = []
+        self._rotation: asyncio.Task[None] | None = None
+        self._renew_kick = asyncio.Event()
+        self._identity_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Make the link identity and open the ORPort."""
+        """Make the link identity and open the ORPort on every configured address."""
         s = self.settings
-        self.identity = make_or_identity(self._keys(), s.addresses, utcnow(), system_rng)
+        await self.renew_identity()
+        assert self.identity is not None
         self.exit = ExitHandler(lambda: self.exit_policy, s.dir_cache)
         self.circuits = RelayCircuits(
             self.identity, lambda: onion_keys_of(self._keys()), edge=self.exit,
             allow_private_extend=s.allow_private_extend, hibernating=self._hibernating,
             bind_address=s.outbound_bind)
-        self._server = await start_orport(s.or_host, s.or_port, self.identity, self.circuits)
-        log.info("Opened OR listener connection (ready) on %s:%d", s.or_host, self.or_port)
+        self._servers = []
+        for host, port in ((s.or_host, s.or_port),) + s.extra_listeners:
+            server = await start_orport(host, port, self.identity, self.circuits)
+            self._servers.append(server)
+            log.info("Opened OR listener connection (ready) on %s",
+                     _host_port(host, _bound_port(server, port)))
+        self._renew_kick.clear()
+        self._rotation = asyncio.create_task(self._rotation_loop())
 
     @property
     def or_port(self) -> int:
         """The port the ORPort listens on (useful when configured as 0)."""
-        if self._server is None or not self._server.sockets:
+        if not self._servers:
             return self.settings.or_port
-        return int(self._server.sockets[0].getsockname()[1])
+        return _bound_port(self._servers[0], self.settings.or_port)
+
+    def listening(self) -> list[tuple[str, int]]:
+        """(host, port) of every open ORPort listener, ports as bound."""
+        wanted = ((self.settings.or_host, self.settings.or_port),) + self.settings.extra_listeners
+        return [(host, _bound_port(server, port))
+                for (host, port), server in zip(wanted, self._servers, strict=False)
+                if server.is_serving()]
+
+    # -- link-key rotation ------------------------------------------------------------
+    async def renew_identity(self) -> OrIdentity:
+        """A fresh TLS key and certificate and new link certificates from the current
+        keys (tor's rotate_x509_certificate); connections from now on use them."""
+        async with self._identity_lock:
+            now = self._clock()
+            fresh = await asyncio.to_thread(make_or_identity, self._keys(),
+                                            self.settings.addresses, now, system_rng)
+            if self.identity is None:
+                self.identity = fresh
+            else:
+                _adopt(self.identity, fresh)
+                self.rotations += 1
+                log.info("Rotating tls context.")
+            self.identity_made_at = now
+            return self.identity
+
+    def request_identity_renewal(self) -> None:
+        """Renew the link identity soon (the signing key changed)."""
+        self._renew_kick.set()
+
+    def identity_due(self) -> bool:
+        """True when the rotation interval is over or the link certificates expire soon."""
+        return link_identity_due(self.identity_made_at, self._clock(),
+                                 self.settings.tls_rotation_interval)
+
+    def _seconds_to_next_check(self) -> float:
+        if self.identity_made_at is None:
+            return 0.0
+        now = self._clock()
+        when = next_link_identity_check(self.identity_made_at, now,
+                                        self.settings.tls_rotation_interval)
+        return (when - now).total_seconds()
+
+    async def _rotation_loop(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(self._seconds_to_next_check()):
+                    await self._renew_kick.wait()
+            except TimeoutError:
+                pass
+            forced = self._renew_kick.is_set()
+            self._renew_kick.clear()
+            if forced or self.identity_due():
+                await self.renew_identity()
 
     def set_exit_policy(self, policy: ExitPolicy) -> None:
         """Apply a new exit policy to new streams (SIGHUP)."""
         self.exit_policy = policy
 
     def stop_accepting(self) -> None:
-        """SIGINT on a relay: close the ORPort listener and refuse new circuits, while
+        """SIGINT on a relay: close the ORPort listeners and refuse new circuits, while
         open connections and circuits carry on (tor's HIBERNATE_STATE_EXITING)."""
-        if self._server is not None:
-            self._server.close()
+        for server in self._servers:
+            server.close()
         if self.circuits is not None:
             self.circuits.hibernating = lambda: True
 
     async def stop(self) -> None:
-        """Close the listener, destroy every circuit and close every connection."""
-        server, self._server = self._server, None
-        if server is not None:
+        """Close the listeners, destroy every circuit and close every connection."""
+        servers, self._servers = self._servers, []
+        rotation, self._rotation = self._rotation, None
+        if rotation is not None:
+            rotation.cancel()
+        for server in servers:
             server.close()
         if self.circuits is not None:
             self.circuits.close_all()
             for conn in list(self.circuits.connections.values()):
                 conn.close("relay stopping")
-        if server is not None:
+        for server in servers:
             await server.wait_closed()
 
     def statistics(self) -> dict[str, object]:
@@ -189,4 +286,18 @@ class RelayFeature:
             out.update(self.circuits.statistics())
         if self.exit is not None:
             out["exit"] = dict(self.exit.counts)
+        out["listeners"] = [_host_port(h, p) for h, p in self.listening()]
+        out["tls_rotations"] = self.rotations
         return out
+
+
+def _bound_port(server: asyncio.Server, configured: int) -> int:
+    """The port a listener is bound to (the configured one until it is open)."""
+    if not server.sockets:
+        return configured
+    return int(server.sockets[0].getsockname()[1])
+
+
+def _host_port(host: str, port: int) -> str:
+    """host:port, IPv6 addresses in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -4,9 +4,11 @@ Runtime glue around the sans-I/O cores: every second `BandwidthMeter` takes the 
 bandwidth limiter (`zwiebel.runtime.ratelimit`) counted on rate-limited connections,
 adds them to the observed-bandwidth history (`bandwidth`) and, with AccountingMax set,
 to `accounting.Accounting`; it logs accounting's notices, tells the relay to sleep or
-wake (``on_dormant``/``on_wake``), and saves the Accounting* keys to DataDirectory/state
-(read, update, write to a temporary file and rename, as tor's or_state_save does) every
-minute while they change, on every hibernation change and at stop.
+wake (``on_dormant``/``on_wake``), reports each hibernation state change to
+``on_hibernation`` (tor's HIBERNATION_STATUS server status: AWAKE, SOFT or HARD), and
+saves the Accounting* keys to DataDirectory/state (read, update, write to a temporary
+file and rename, as tor's or_state_save does) every minute while they change, on every
+hibernation change and at stop.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ class BandwidthMeter:
         self._last_save = now
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Future[None]] = set()
+        #: Told the new state's name (AWAKE, SOFT, HARD) whenever it changes.
+        self.on_hibernation: Callable[[str], None] = lambda name: None
+        self._reported = Hibernation.INITIAL
 
     def hibernating(self) -> bool:
         """True while new circuits must be refused (soft limit or dormant)."""
@@ -113,6 +118,7 @@ class BandwidthMeter:
         self.accounting = None
         if old.state in (Hibernation.LOW_BANDWIDTH, Hibernation.DORMANT):
             self._notes(["Hibernation period ended. Resuming normal activity."])
+        self._report_state()
         if old.state is Hibernation.DORMANT:
             task = asyncio.ensure_future(self._on_wake())
             self._pending.add(task)
@@ -152,6 +158,7 @@ class BandwidthMeter:
         before = self.accounting.state
         self._notes(self.accounting.consider(now))
         after = self.accounting.state
+        self._report_state()
         if after is before:
             return
         self._save()
@@ -159,6 +166,16 @@ class BandwidthMeter:
             await self._on_dormant()
         elif before is Hibernation.DORMANT:
             await self._on_wake()
+
+    def _report_state(self) -> None:
+        """on_hibernate_state_change: the state's name when it differs from the last
+        reported (INITIAL and LIVE are both AWAKE, as in hibernate_state_to_string)."""
+        state = self.accounting.state if self.accounting is not None else Hibernation.LIVE
+        if state is self._reported:
+            return
+        self._reported = state
+        awake = state in (Hibernation.INITIAL, Hibernation.LIVE)
+        self.on_hibernation("AWAKE" if awake else state.value.upper())
 
     @staticmethod
     def _notes(lines: list[str]) -> None:

@@ -126,12 +126,23 @@ def _ipv4_address(options: Options, bound: str | None) -> str:
     raise ValueError("Don't know my address while generating descriptor: set Address")
 
 
+def _ipv6_or_address(options: Options) -> tuple[str, int] | None:
+    """The "or-address" of the advertised IPv6 ORPort: its bind address, or an IPv6
+    Address when it listens on [::] (router_get_advertised_ipv6_or_ap)."""
+    bound6, port6 = _advertised(options, 6)
+    if not port6:
+        return None
+    if bound6 is None:
+        bound6 = next((a.strip("[]") for a in options.addresses
+                       if ipaddress.ip_address(a.strip("[]")).version == 6), None)
+    return None if bound6 is None else (bound6, port6)
+
+
 def inputs_from_options(options: Options, exit_policy: ExitPolicy, *, observed_bandwidth: int = 0,
                         uptime: int = 0, hibernating: bool = False,
                         history: tuple[HistoryLine, ...] = ()) -> DescriptorInputs:
     """DescriptorInputs from a relay's `zwiebel.config.Options` (with RELAY_OPTIONS)."""
     bound4, port4 = _advertised(options, 4)
-    bound6, port6 = _advertised(options, 6)
     rate, burst = effective_bandwidth(
         options.bandwidth_rate, options.bandwidth_burst, options.max_advertised_bandwidth,
         options.relay_bandwidth_rate, options.relay_bandwidth_burst)
@@ -140,7 +151,7 @@ def inputs_from_options(options: Options, exit_policy: ExitPolicy, *, observed_b
         nickname=options.nickname or "Unnamed", address=_ipv4_address(options, bound4),
         or_port=port4, exit_policy=exit_policy,
         dir_port=dir_ports[0].port if dir_ports else 0,
-        or_address_v6=(bound6, port6) if bound6 is not None else None,
+        or_address_v6=_ipv6_or_address(options),
         contact=options.contact_info, family=tuple(options.my_family or ()),
         bandwidth_rate=rate, bandwidth_burst=burst, observed_bandwidth=observed_bandwidth,
         ipv6_exit=not exit_policy.is_reject_star(6), hibernating=hibernating, uptime=uptime,

@@ -16,9 +16,10 @@ secret_onion_key_ntor(.old)     curve25519 ntor onion key (type c25519v1, tag on
 A DataDirectory made by C tor loads unchanged, so the relay keeps its fingerprint and
 Ed25519 identity; what is missing is created as tor creates it. The master secret key
 may be absent (kept offline) while the signing key is valid. Loading renews the signing
-key when it is due (see keys_schedule), so calling `RelayKeys.load_or_create` again
-later is how renewal happens. RSA keys come from OpenSSL's generator; Ed25519 and
-curve25519 keys from the `rng` passed in. Bad key files raise `KeyFileError`.
+key when it is due (see keys_schedule); while running, `RelayKeys.renew_signing_key`
+does the same (tor's check_ed_keys, driven by `keys_rotation.SigningKeyRenewer`).
+RSA keys come from OpenSSL's generator; Ed25519 and curve25519 keys from the `rng`
+passed in. Bad key files raise `KeyFileError`.
 """
 
 from __future__ import annotations
@@ -109,6 +110,23 @@ class RelayKeys:
         return cls(identity, master_id, master_secret, signing, cert, tap, ntor,
                    _rsa_key(keys_dir / (TAP_KEY + OLD), create=False),
                    _ntor_key(keys_dir / (NTOR_KEY + OLD), rng, create=False))
+
+    def renew_signing_key(self, keys_dir: Path, now: datetime, rng: Rng,
+                          lifetime: timedelta = SIGNING_KEY_LIFETIME) -> RelayKeys:
+        """tor's load_ed_keys while running: once the signing certificate expires within
+        TestingSigningKeySlop (a day), a new signing key signed by the master key (or a
+        newer one an operator put in `keys_dir`). Returns `self` when the signing key is
+        not due or could not be replaced (the master secret key is offline: warned);
+        raises `KeyFileError` when the certificate has expired and no master secret key
+        is at hand."""
+        if not signing_key_wanted(self.signing_cert.expires, now):
+            return self
+        master_id, master_secret, signing, cert = _ed_keys(keys_dir, now, rng, lifetime)
+        if master_id != self.master_id:
+            raise KeyFileError("Identity key on disk does not match key we loaded earlier!")
+        if signing.public_bytes() == self.signing.public_bytes():
+            return self
+        return replace(self, master_secret=master_secret, signing=signing, signing_cert=cert)
 
     def rotate_onion_keys(self, keys_dir: Path, rng: Rng) -> RelayKeys:
         """tor's rotate_onion_key: current keys become ``.old``, fresh ones replace them."""

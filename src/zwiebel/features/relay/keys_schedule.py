@@ -12,7 +12,16 @@ tor 0.4.9.11, src/feature/relay/routerkeys.c and relay_periodic.c, param-spec 2:
   the previous keys are still accepted for ``onion-key-grace-period-days`` (default 7,
   1..rotation days) after a rotation, then deleted (expire_old_onion_keys);
 * descriptors are rebuilt and uploaded at least every 18 hours
-  (FORCE_REGENERATE_DESCRIPTOR_INTERVAL, router.c) — see publish.py.
+  (FORCE_REGENERATE_DESCRIPTOR_INTERVAL, router.c) — see publish.py;
+* the TLS context (a fresh RSA link key and X.509 certificate) is replaced every
+  MAX_SSL_KEY_LIFETIME_INTERNAL, 2 hours, starting 2 hours after start-up, together
+  with a new Ed25519 signing->link certificate (CERTS type 5) for it
+  (mainloop.c rotate_x509_certificate_callback); the link and authenticate
+  certificates live ``TestingLinkCertLifetime``/``TestingAuthKeyLifetime`` (2 days) and
+  are remade ``TestingLinkKeySlop``/``TestingAuthKeySlop`` (3 hours) before they expire
+  or when the signing key changed; every 30 seconds tor checks whether any of this or the
+  signing key is due (relay_periodic.c check_ed_keys_callback, routerkeys.c
+  should_make_new_ed_keys).
 
 `onion_key_action` and `next_onion_key_check` are what tor's periodic events
 rotate_onion_key and check_onion_keys_expiry_time decide (both re-checked at least every
@@ -92,6 +101,39 @@ def signing_key_wanted(cert_expires: datetime | None, now: datetime,
 def crosscert_renewal_due(cert_expires: datetime | None, now: datetime) -> bool:
     """The RSA->Ed25519 link cross-certificate should be remade."""
     return cert_expires is None or cert_expires < now + RSA_ED_CROSSCERT_SLOP
+
+
+#: or.h MAX_SSL_KEY_LIFETIME_INTERNAL: how often the TLS context is replaced.
+TLS_ROTATION_INTERVAL = timedelta(hours=2)
+#: TestingLinkCertLifetime and TestingAuthKeyLifetime defaults (config.c).
+LINK_CERT_LIFETIME = timedelta(days=2)
+#: TestingLinkKeySlop and TestingAuthKeySlop defaults: renew this long before expiry.
+LINK_KEY_SLOP = timedelta(hours=3)
+#: relay_periodic.c check_ed_keys_callback: how often the Ed25519 keys are checked.
+ED_KEYS_CHECK_INTERVAL = timedelta(seconds=30)
+#: routerkeys.c load_ed_keys: "can't load the master key" is logged at most hourly.
+MISSING_MASTER_RETRY = timedelta(hours=1)
+
+
+def link_identity_due(made_at: datetime | None, now: datetime,
+                      interval: timedelta = TLS_ROTATION_INTERVAL,
+                      lifetime: timedelta = LINK_CERT_LIFETIME,
+                      slop: timedelta = LINK_KEY_SLOP) -> bool:
+    """The TLS key and link certificates made at `made_at` should be replaced now:
+    none yet, the rotation `interval` is over, or they expire within `slop`."""
+    if made_at is None:
+        return True
+    return made_at + interval <= now or made_at + lifetime < now + slop
+
+
+def next_link_identity_check(made_at: datetime, now: datetime,
+                             interval: timedelta = TLS_ROTATION_INTERVAL,
+                             lifetime: timedelta = LINK_CERT_LIFETIME,
+                             slop: timedelta = LINK_KEY_SLOP) -> datetime:
+    """When `link_identity_due` next becomes true, but no later than the next
+    ED_KEYS_CHECK_INTERVAL (a suspended machine wakes up past several deadlines)."""
+    due = min(made_at + interval, made_at + lifetime - slop, now + ED_KEYS_CHECK_INTERVAL)
+    return max(now, due)
 
 
 class OnionKeyAction(Enum):

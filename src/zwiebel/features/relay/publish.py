@@ -98,7 +98,7 @@ def rebuild_reason(old: DescriptorSet | None, keys: RelayKeys, inputs: Descripto
     return None
 
 
-def _escaped(text: str) -> str:
+def escaped(text: str) -> str:
     """tor's escaped(): the text in double quotes with C escapes."""
     body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{body}"'
@@ -123,11 +123,11 @@ async def upload_one(authority: DirAuthoritySpec, body: bytes,
         log.info("eof (status 200) after uploading server descriptor: finished.")
     elif resp.status == 400:
         log.warning("http status 400 (%s) response from dirserver %s. Please correct.",
-                    _escaped(resp.reason), where)
+                    escaped(resp.reason), where)
     else:
         log.warning("HTTP status %d (%s) was unexpected while uploading descriptor to "
                     "server '%s'. Possibly the server is misconfigured?",
-                    resp.status, _escaped(resp.reason), where)
+                    resp.status, escaped(resp.reason), where)
     return UploadResult(where, resp.status, resp.reason, not_new)
 
 

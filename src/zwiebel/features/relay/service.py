@@ -9,14 +9,25 @@ the descriptors to every authority and keep them fresh (PublishServerDescriptor)
 
 Onion keys rotate on tor's schedule (`onion_rotation.OnionKeyRotator`, with the
 consensus's onion-key-rotation-days and onion-key-grace-period-days); a rotation
-publishes a new descriptor at once.
+publishes a new descriptor at once. The Ed25519 signing key is renewed a day before its
+certificate expires (`keys_rotation.SigningKeyRenewer`, SigningKeyLifetime): the link
+certificates are remade and a new descriptor published at once. The TLS key and link
+certificates rotate every two hours inside `RelayFeature`.
+
+ORPorts: one IPv4 ORPort that listens (tor requires one on a relay) and optionally one
+IPv6 ORPort (``ORPort [::1]:9001``), advertised as the descriptor's "or-address".
 
 Bandwidth: BandwidthRate/Burst and RelayBandwidthRate/Burst are enforced by the
 process's token buckets (`zwiebel.runtime.ratelimit`); the observed bandwidth and, with
 AccountingMax, accounting and hibernation run in `accounting_service.BandwidthMeter`.
 
 The DirPort, when configured, serves the same directory cache (`dirport.RelayDirPort`).
-Not here yet (see the relay issue): ORPort on IPv6.
+Controllers hear of reachability, uploads and hibernation as STATUS_SERVER events
+(control-spec 4.1.10: CHECKING_REACHABILITY, REACHABILITY_SUCCEEDED,
+ACCEPTED_SERVER_DESCRIPTOR, GOOD_SERVER_DESCRIPTOR, BAD_SERVER_DESCRIPTOR,
+HIBERNATION_STATUS), emitted next to the log lines tor sends them with.
+Not here yet: the reachability self-test of the IPv6 ORPort (tor tests it through an
+IPv6-capable relay), finding an IPv6 address by itself for ``ORPort [::]:PORT``.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from pathlib import Path
 from zwiebel.cells.relay_ctrl import Drop
 from zwiebel.config import Options
 from zwiebel.config.dirservers import trusted_authorities
+from zwiebel.config.ports import ListenPortSpec
 from zwiebel.features.relay import RelayFeature, RelaySettings
 from zwiebel.features.relay.accounting_period import AccountingConfigError
 from zwiebel.features.relay.accounting_service import (
@@ -41,10 +53,12 @@ from zwiebel.features.relay.accounting_service import (
 from zwiebel.features.relay.descriptor import inputs_from_options
 from zwiebel.features.relay.dircache import DirCacheServer
 from zwiebel.features.relay.keys import RelayKeys, write_fingerprint_files
+from zwiebel.features.relay.keys_rotation import SigningKeyRenewer
 from zwiebel.features.relay.onion_rotation import OnionKeyRotator
-from zwiebel.features.relay.publish import DescriptorPublisher
+from zwiebel.features.relay.publish import DescriptorPublisher, UploadResult, escaped
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.directory import DirectoryManager
+from zwiebel.managers.events import StatusEvent
 from zwiebel.netdir.relay import RelayInfo
 from zwiebel.netdoc.policy import ExitPolicy
 from zwiebel.netdoc.policy_build import ExitPolicyOptions, build_exit_policy
@@ -93,11 +107,25 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def _family(spec: ListenPortSpec) -> int:
+    return 0 if spec.address is None else ipaddress.ip_address(spec.address).version
+
+
+def listening_or_ports(options: Options) -> tuple[ListenPortSpec, ListenPortSpec | None]:
+    """The IPv4 ORPort and the optional IPv6 one that listen; `RelayConfigError` for a
+    set Zwiebel cannot run (no IPv4 ORPort, more than one per family, unix sockets)."""
+    listening = [p for p in options.or_ports if not p.no_listen and p.port]
+    v4 = [p for p in listening if _family(p) == 4]
+    v6 = [p for p in listening if _family(p) == 6]
+    if len(v4) != 1 or len(v6) > 1 or len(v4) + len(v6) != len(listening):
+        raise RelayConfigError("Zwiebel supports one IPv4 ORPort and at most one IPv6 "
+                               "ORPort (TCP) for now.")
+    return v4[0], (v6[0] if v6 else None)
+
+
 def check_relay_options(options: Options) -> None:
     """Refuse what is not built."""
-    listening = [p for p in options.or_ports if not p.no_listen and p.port]
-    if len(listening) != 1 or listening[0].unix_path is not None:
-        raise RelayConfigError("Zwiebel supports exactly one TCP ORPort for now.")
+    listening_or_ports(options)
 
 
 class RelayService:
@@ -127,6 +155,9 @@ class RelayService:
                                        lambda: self.keys, self._set_keys,
                                        self._consensus_params, utcnow, os.urandom,
                                        on_rotated=self.publish_soon)
+        self.signing_renewer = SigningKeyRenewer(data_dir / "keys", lambda: self.keys,
+                                                 self._set_keys, utcnow, os.urandom,
+                                                 lifetime, on_renewed=self._signing_renewed)
         self._publish_kick = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -136,6 +167,11 @@ class RelayService:
     def _consensus_params(self) -> dict[str, int] | None:
         consensus = self.directory.consensus
         return dict(consensus.params) if consensus is not None else None
+
+    def _signing_renewed(self) -> None:
+        """New link certificates for the new signing key, and a new descriptor."""
+        self.feature.request_identity_renewal()
+        self.publish_soon()
 
     def publish_soon(self) -> None:
         """Check the descriptor now rather than at the next minute (after a key change)."""
@@ -149,8 +185,16 @@ class RelayService:
         except AccountingConfigError as exc:
             raise RelayConfigError(str(exc)) from None
         min_observation = int(self.options.get("TestingMinTimeToReportBandwidth"))
-        return BandwidthMeter(limiter, self.data_dir / "state", min_observation, accounting,
-                              on_dormant=self.feature_stop, on_wake=self.feature_start)
+        meter = BandwidthMeter(limiter, self.data_dir / "state", min_observation, accounting,
+                               on_dormant=self.feature_stop, on_wake=self.feature_start)
+        meter.on_hibernation = lambda name: self._server_status(
+            "NOTICE", "HIBERNATION_STATUS", ("STATUS", name))
+        return meter
+
+    def _server_status(self, severity: str, action: str, *args: tuple[str, str],
+                       quoted: frozenset[str] = frozenset()) -> None:
+        """control_event_server_status: a STATUS_SERVER event for controllers."""
+        self.channels.events.emit(StatusEvent("SERVER", severity, action, args, quoted))
 
     async def feature_stop(self) -> None:
         """Hibernation's hard limit: close the ORPort and every OR connection."""
@@ -161,12 +205,18 @@ class RelayService:
         await self.feature.start()
 
     def _settings(self) -> RelaySettings:
-        spec = next(p for p in self.options.or_ports if not p.no_listen and p.port)
+        spec, spec6 = listening_or_ports(self.options)
         host = spec.address or "127.0.0.1"
         advertised = [a for a in self.options.addresses if _is_ip(a)] or [host]
+        extra: tuple[tuple[str, int], ...] = ()
+        if spec6 is not None and spec6.address is not None:
+            extra = ((spec6.address, spec6.port),)
+            if not any(":" in a for a in advertised) and not spec6.no_advertise \
+                    and not ipaddress.ip_address(spec6.address).is_unspecified:
+                advertised.append(spec6.address)
         outbound = [a for a in (self.options.get("OutboundBindAddress") or ()) if _is_ip(a)]
         return RelaySettings(
-            or_host=host, or_port=spec.port,
+            or_host=host, or_port=spec.port, extra_listeners=extra,
             addresses=tuple(ipaddress.ip_address(a) for a in advertised),
             exit_policy=self.exit_policy,
             allow_private_extend=bool(self.options.get("ExtendAllowPrivateAddresses")),
@@ -181,7 +231,8 @@ class RelayService:
         if not self.meter.dormant():  # a relay asleep since its last run keeps it closed
             await self.feature.start()
         self._tasks = [asyncio.create_task(self._publish_loop()),
-                       asyncio.create_task(self.rotator.run())]
+                       asyncio.create_task(self.rotator.run()),
+                       asyncio.create_task(self.signing_renewer.run())]
 
     def set_exit_policy_from(self, options: Options) -> None:
         """SIGHUP: apply a changed ExitPolicy without dropping circuits."""
@@ -236,6 +287,8 @@ class RelayService:
         log.log(NOTICE, "Now checking whether IPv4 ORPort %s:%d is reachable... (this may "
                 "take up to 20 minutes -- look for log messages indicating success)",
                 settings.addresses[0], settings.or_port)
+        oraddress = ("ORADDRESS", f"{settings.addresses[0]}:{settings.or_port}")
+        self._server_status("NOTICE", "CHECKING_REACHABILITY", oraddress)
         while True:
             if self.meter.dormant():  # hibernating: no ORPort to test (tor waits too)
                 await asyncio.sleep(SELF_TEST_RETRY)
@@ -248,6 +301,7 @@ class RelayService:
                 continue
             log.log(NOTICE, "Self-testing indicates your ORPort is reachable from the "
                     "outside. Excellent. Publishing server descriptor.")
+            self._server_status("NOTICE", "REACHABILITY_SUCCEEDED", oraddress)
             return
 
     async def _self_test(self) -> None:
@@ -294,7 +348,22 @@ class RelayService:
                                      hibernating=self.meter.hibernating())
         consensus = self.directory.consensus
         params = consensus.params if consensus is not None else None
-        await self.publisher.tick(self.keys, inputs, now, params)
+        self._upload_status(await self.publisher.tick(self.keys, inputs, now, params))
+
+    def _upload_status(self, results: list[UploadResult]) -> None:
+        """ACCEPTED_SERVER_DESCRIPTOR per 200, GOOD_SERVER_DESCRIPTOR once every
+        authority accepted, BAD_SERVER_DESCRIPTOR per 400 (tor's dirclient.c; REASON is
+        tor's escaped() text inside the quotes, as tor writes it)."""
+        for result in results:
+            dirauth = ("DIRAUTH", result.authority)
+            if result.status == 200:
+                self._server_status("NOTICE", "ACCEPTED_SERVER_DESCRIPTOR", dirauth)
+            elif result.status == 400:
+                self._server_status("WARN", "BAD_SERVER_DESCRIPTOR", dirauth,
+                                    ("REASON", escaped(result.reason)),
+                                    quoted=frozenset({"REASON"}))
+        if results and all(r.status == 200 for r in results):
+            self._server_status("NOTICE", "GOOD_SERVER_DESCRIPTOR")
 
     async def stop(self) -> None:
         """Close the ORPort and stop publishing."""
