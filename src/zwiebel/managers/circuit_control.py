@@ -128,6 +128,10 @@ async def controller_attached(
         finally:
             record.waiting = None
         manager.remap(record)
+        if chosen is not None and chosen.isolation is None:
+            # connection_edge_update_circuit_isolation: the first stream a circuit
+            # carries fixes its isolation, whoever attached it
+            chosen.isolation = isolation
         circuit = chosen or await manager.circuit_for(record.address, record.port,
                                                    isolation, set())
         manager.stream_events.sent_connect(record, circuit)

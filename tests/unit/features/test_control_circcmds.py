@@ -36,6 +36,7 @@ class StandInCircuit:
         self.path = [object(), object(), object()]
         self.is_open = True
         self.purpose = "GENERAL"
+        self.isolation: object = None
         self.begins: list[tuple[str, int, int]] = []
 
     async def open_stream(self, address: str, port: int, timeout: float,
@@ -109,7 +110,7 @@ def test_leave_streams_unattached_and_attachstream(tmp_path: Path) -> None:
         circuit = StandInCircuit(manager.reserve_id())
         manager._circuits.append(cast(Any, circuit))
         manager.addressmap.register("old.example", "mapped.example")
-        task = asyncio.create_task(manager.open_stream("old.example", 80, None))
+        task = asyncio.create_task(manager.open_stream("old.example", 80, "socks-key"))
         assert await c.event() == ["650 STREAM 1 NEW 0 old.example:80 PURPOSE=USER"]
         assert await c.event() == ["650 STREAM 1 CONTROLLER_WAIT 0 old.example:80"]
         assert await c.cmd("ATTACHSTREAM 9 1") == ['552 Unknown stream "9"']
@@ -130,6 +131,7 @@ def test_leave_streams_unattached_and_attachstream(tmp_path: Path) -> None:
         assert await c.event() == ["650 STREAM 1 SUCCEEDED 1 mapped.example:8080"]
         await task
         assert circuit.begins == [("mapped.example", 8080, 1)]
+        assert circuit.isolation == "socks-key"  # the attached stream isolates it
         assert await c.cmd("ATTACHSTREAM 1 1") == [
             "555 Connection is not managed by controller."]
 

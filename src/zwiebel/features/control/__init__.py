@@ -7,7 +7,9 @@ What it does
     (:mod:`.authcmds`), and dispatches (:mod:`.commands`, :mod:`.confcmds`).
     :mod:`.service` holds what connections share (cookie, subscriptions, SIGNAL,
     atomic configuration changes); :mod:`.eventbridge` turns the managers' event bus,
-    the traffic counters and log records into controller events;
+    the traffic counters and log records into controller events (with
+    :mod:`.bwevents` for STREAM_BW/CIRC_BW/CONN_BW and :mod:`.clockskew` for the
+    CLOCK_SKEW an authority's NETINFO reveals);
     :mod:`.getinfo` is the key registry that :mod:`.info_client` and
     :mod:`.info_relay` register providers into. :mod:`.info_relay` also answers the
     connection keys (``conn/*``, proposal 172) from the registry of

@@ -1,7 +1,8 @@
 """Turns what the daemon reports into controller events (control-spec 4.1).
 
 It subscribes to the managers' :class:`~zwiebel.managers.events.EventBus` and formats
-CIRC, STREAM, ORCONN, STATUS_*, CONF_CHANGED and SIGNAL events; a one-second timer
+CIRC, STREAM, ORCONN, STATUS_* (with CLOCK_SKEW from an authority's NETINFO, see
+``clockskew``), CONF_CHANGED and SIGNAL events; a one-second timer
 sends BW with the bytes read and written on all channels in that second (the same
 counters as GETINFO traffic/read and traffic/written, so the events add up to them);
 a logging handler sends ERR/WARN/NOTICE/INFO/DEBUG events. While a controller wants
@@ -17,8 +18,10 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from zwiebel.config.dirservers import trusted_authorities
 from zwiebel.control import events as fmt
 from zwiebel.features.control.bwevents import BandwidthEvents
+from zwiebel.features.control.clockskew import clock_skew_status
 from zwiebel.managers.events import (
     AddrMapEvent,
     CircuitEvent,
@@ -169,6 +172,12 @@ class EventBridge:
                   else event.address)
         self._send("ORCONN", fmt.orconn_event(target, event.status.value, event.conn_id,
                                               event.reason, event.ncircs))
+        if self.service.wanted("STATUS_GENERAL"):
+            host = self.service.host
+            authorities = frozenset(a.fingerprint for a in trusted_authorities(host.options))
+            skew = clock_skew_status(event, host.channels, authorities)
+            if skew is not None:
+                host.events.emit(skew)
 
     def _status(self, event: StatusEvent) -> None:
         words = [f'{k}="{v}"' if k in event.quoted else f"{k}={v}" for k, v in event.arguments]
