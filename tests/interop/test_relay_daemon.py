@@ -51,9 +51,11 @@ def relay(network: RealTorNetwork,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZwiebelProcess]:
     """A Zwiebel exit relay started from a torrc, reachable and published.
 
-    Its policy accepts everything but one port: a policy whose only accepts are private
-    addresses counts as "rejects all" for tor clients (policy_is_reject_star), which
-    would let a client with StrictNodes fall back to a "doomed" exit elsewhere."""
+    Its policy accepts everything but one port. tor 0.4.9's client judges a stream's
+    exit without its target address (connection_ap_can_use_exit compares
+    tor_addr_parse's result, the address family, with 0), so a policy that accepts
+    only private addresses "probably rejects" every stream and a client with
+    StrictNodes finds no exit for it."""
     slot = network.external_slot(0, "zwiebelexit")
     torrc = ["TestingTorNetwork 1", "Nickname zwiebelexit", "Address 127.0.0.1",
              f"ORPort 127.0.0.1:{slot.or_port}", "SocksPort 0", "UseMicrodescriptors 0",
