@@ -44,6 +44,7 @@ from zwiebel.cells.relay_msgs import (
     ResolvedAnswer,
 )
 from zwiebel.features.relay.exit_shaping import ReadGate, exit_shaper
+from zwiebel.features.relay.stream_table import StreamTable
 from zwiebel.netdoc.policy import ExitPolicy, Verdict
 from zwiebel.proto.relay_streams import (
     BeginDirRequested,
@@ -103,6 +104,10 @@ _ERRNO_REASONS = {
 }
 
 
+def _nothing() -> None:
+    """The default `_Edge.on_done`."""
+
+
 class _Edge:
     """Bytes waiting to go to the client as DATA cells, and the END after them."""
 
@@ -115,6 +120,7 @@ class _Edge:
         self.opened_at = monotonic()
         self.bytes_read = 0
         self.bytes_written = 0
+        self.on_done: Callable[[], None] = _nothing
 
     def pump(self) -> None:
         """Package as many DATA cells as the windows allow; END DONE after EOF."""
@@ -131,11 +137,12 @@ class _Edge:
         """Hook: flow control toward the source."""
 
     def finish(self, reason: EndReason) -> None:
-        """Send END (once) and release resources."""
+        """Send END (once), leave the stream table and release resources."""
         if not self.done:
             self.done = True
             if not self.circuit.closed:
                 self.circuit.send(End(reason), self.stream_id)
+        self.on_done()
         self.release()
 
     def release(self) -> None:
@@ -281,7 +288,7 @@ class ExitHandler:
         self.policy = policy
         self.dir_cache = dir_cache
         self.connect_timeout = connect_timeout
-        self.streams: dict[tuple[int, int], _Edge] = {}
+        self.streams: StreamTable[_Edge] = StreamTable()
         self._tasks: set[asyncio.Task[None]] = set()
         self.counts = {"begin": 0, "exitpolicy": 0, "connected": 0, "resolve": 0, "dir": 0}
 
@@ -290,7 +297,7 @@ class ExitHandler:
         if isinstance(event, BeginRequested):
             self.counts["begin"] += 1
             stream = ExitStream(circuit, event.stream_id)
-            self.streams[(circuit.gid, event.stream_id)] = stream
+            self._register(circuit, event.stream_id, stream)
             self._spawn(self._begin(stream, event))
         elif isinstance(event, BeginDirRequested):
             self._begin_dir(circuit, event.stream_id)
@@ -298,37 +305,45 @@ class ExitHandler:
             self.counts["resolve"] += 1
             self._spawn(self._resolve(circuit, event))
         elif isinstance(event, StreamData):
-            edge = self.streams.get((circuit.gid, event.stream_id))
+            edge = self.streams.get(circuit.gid, event.stream_id)
             if edge is not None:
                 edge.from_client(event.data)
         elif isinstance(event, StreamEnded):
-            edge = self.streams.pop((circuit.gid, event.stream_id), None)
+            edge = self.streams.pop(circuit.gid, event.stream_id)
             if edge is not None:
                 edge.done = True
                 edge.release()
         elif isinstance(event, StreamWindowOpened):
             self._window_opened(circuit, event.stream_id)
 
+    def _register(self, circuit: CircuitHandle, stream_id: int, edge: _Edge) -> None:
+        gid = circuit.gid
+        self.streams.add(gid, stream_id, edge)
+        edge.on_done = lambda: self._forget(gid, stream_id, edge)
+
+    def _forget(self, gid: int, stream_id: int, edge: _Edge) -> None:
+        if self.streams.get(gid, stream_id) is edge:
+            self.streams.pop(gid, stream_id)
+
     def on_circuit_closed(self, circuit: CircuitHandle) -> None:
         """Close every stream of the circuit without END."""
-        for key in [k for k in self.streams if k[0] == circuit.gid]:
-            edge = self.streams.pop(key)
+        for edge in self.streams.pop_circuit(circuit.gid):
             edge.done = True
             edge.release()
 
     def _window_opened(self, circuit: CircuitHandle, stream_id: int) -> None:
         if stream_id:
-            edge = self.streams.get((circuit.gid, stream_id))
+            edge = self.streams.get(circuit.gid, stream_id)
             targets = [edge] if edge is not None else []
         else:
-            targets = [e for k, e in self.streams.items() if k[0] == circuit.gid]
+            targets = self.streams.of_circuit(circuit.gid)
         for edge in targets:
             edge.pump()
         self._reap(circuit)
 
     def _reap(self, circuit: CircuitHandle) -> None:
-        for key in [k for k, e in self.streams.items() if k[0] == circuit.gid and e.done]:
-            del self.streams[key]
+        for edge in [e for e in self.streams.of_circuit(circuit.gid) if e.done]:
+            self.streams.pop(circuit.gid, edge.stream_id)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -392,7 +407,7 @@ class ExitHandler:
 
     def _end(self, stream: _Edge, msg: End) -> None:
         stream.done = True
-        self.streams.pop((stream.circuit.gid, stream.stream_id), None)
+        self.streams.pop(stream.circuit.gid, stream.stream_id)
         if not stream.circuit.closed:
             stream.circuit.send(msg, stream.stream_id)
         stream.release()
@@ -403,8 +418,8 @@ class ExitHandler:
         if self.dir_cache is None:
             circuit.send(End(EndReason.NOTDIRECTORY), stream_id)
             return
-        self.streams[(circuit.gid, stream_id)] = DirStream(circuit, stream_id, self.dir_cache,
-                                                           self._spawn)
+        self._register(circuit, stream_id,
+                       DirStream(circuit, stream_id, self.dir_cache, self._spawn))
         circuit.send(Connected(), stream_id)
 
     async def _resolve(self, circuit: CircuitHandle, req: ResolveRequested) -> None:
