@@ -56,6 +56,9 @@ def test_real_tor_relays_and_client_use_a_consensus_of_three_zwiebel_authorities
         text = _consensus(record.node("auth0").dir_port)
         assert len(re.findall(r"^directory-signature ", text, re.M)) >= 2
         assert len(re.findall(r"^r ", text, re.M)) == 7
+        flags = re.findall(r"^s (.*)$", text, re.M)
+        assert all({"Guard", "HSDir", "Running", "Valid"} <= set(s.split()) for s in flags)
+        assert sum("Exit" in s.split() for s in flags) == 1
         assert "\nparams AuthDirMaxServersPerAddr=0 sendme_accept_min_version=1\n" in text
         download(base, record, SIZE)
         _refuses_bad_uploads(base, record)

@@ -30,10 +30,14 @@ def _opt(options: Options, name: str, default: Any = None) -> Any:
 
 
 def _text(value: Any) -> str | None:
+    """An option's value as torrc text: router sets (zwiebel.config.values.RouterSet)
+    keep theirs in `text`; lists are joined with commas."""
     if value is None:
         return None
     if isinstance(value, str):
         return value
+    if isinstance(getattr(value, "text", None), str):
+        return str(value.text)
     if isinstance(value, Iterable):
         return ",".join(str(v) for v in value)
     return str(value)
