@@ -1,8 +1,15 @@
-"""The figures measured on one relay set through its client's SocksPort.
+"""The figures measured through one network's client SocksPort.
 
-Every fetch goes through ``zwiebel.testnet.socksfetch`` with a fresh SOCKS username
-(socks-extensions.txt, "stream isolation"), so each one gets a circuit of its own
-through the pinned path. Sizes: MB = 10^6 bytes.
+Every fetch goes through ``zwiebel.testnet.socksfetch`` with a SOCKS username
+never used before (socks-extensions.txt, "stream isolation"; IsolateSOCKSAuth is
+on by default in tor and Zwiebel), so each fetch gets a circuit of its own and the
+client chooses its path. Sizes: MB = 10^6 bytes; the served files are MiB.
+
+CPU per MB relayed: every delivered byte crosses three relays, so the relays'
+summed CPU time (authority included, as it may be a guard) over 3 x MB delivered
+is the CPU cost of one relay moving one MB, whichever path the client chose.
+The client's CPU per MB delivered is a separate figure. Per-node CPU seconds go
+to the samples.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import itertools
 import statistics
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,25 +26,18 @@ from bench import procstat
 from zwiebel.testnet.socksfetch import Fetched, fetch
 
 MB = 1_000_000
+HOPS = 3
 _names = itertools.count()
 
 
 @dataclass(frozen=True)
 class Target:
-    """One relay set and its client: what to fetch through and whom to watch.
-
-    ``pids`` maps role (guard, middle, exit, client) to the process id;
-    ``circuit_build`` times one circuit build through the path (seconds) or is None;
-    its argument makes the client use a fresh circuit (a 1 KiB fetch), for timers
-    that watch the client build on its own; ``build_method`` says how it times.
-    """
+    """What to fetch through (the client's SocksPort) and which processes to watch."""
 
     name: str
     socks_port: int
-    path: tuple[str, ...]
-    pids: Mapping[str, int]
-    circuit_build: Callable[[Callable[[], object]], float] | None = None
-    build_method: str = ""
+    relay_pids: Mapping[str, int]
+    client_pid: int
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Served:
 
 @dataclass
 class Results:
-    """Figures (flat name -> number) and raw samples of one target."""
+    """Figures (flat name -> number), raw samples and errors of one network."""
 
     figures: dict[str, float] = field(default_factory=dict)
     samples: dict[str, Any] = field(default_factory=dict)
@@ -72,21 +72,44 @@ def get(target: Target, served: Served, name: str, timeout: float = 600.0) -> Fe
     return got
 
 
+class CpuMeter:
+    """CPU seconds of the relays and the client between ``__enter__`` and ``__exit__``."""
+
+    def __init__(self, target: Target) -> None:
+        self._pids = {**target.relay_pids, "client": target.client_pid}
+        self._relays = set(target.relay_pids)
+        self._before: dict[str, float] = {}
+        self.spent: dict[str, float] = {}
+
+    def __enter__(self) -> CpuMeter:
+        self._before = procstat.cpu_snapshot(self._pids)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        delta = procstat.cpu_delta(self._before, procstat.cpu_snapshot(self._pids))
+        for node, seconds in delta.items():
+            self.spent[node] = self.spent.get(node, 0.0) + seconds
+
+    def record(self, out: Results, label: str, mb: float) -> None:
+        """Figures ``cpu_s_per_mb.<label>_relay`` and ``..._client`` for ``mb`` delivered."""
+        relays = sum(s for n, s in self.spent.items() if n in self._relays)
+        out.figures[f"cpu_s_per_mb.{label}_relay"] = round(relays / (HOPS * mb), 5)
+        out.figures[f"cpu_s_per_mb.{label}_client"] = round(self.spent["client"] / mb, 5)
+        out.samples[f"cpu_s.{label}"] = {n: round(s, 3) for n, s in self.spent.items()}
+
+
 def bulk(target: Target, served: Served, name: str, reps: int, out: Results) -> None:
-    """Single-circuit throughput ``reps`` times, and CPU s/MB of each process."""
+    """Single-circuit throughput ``reps`` times (median) and the CPU it cost."""
     size = served.sizes[name]
     rates: list[float] = []
-    cpu = dict.fromkeys(target.pids, 0.0)
+    meter = CpuMeter(target)
     for _ in range(reps):
-        before = procstat.cpu_snapshot(target.pids)
-        got = get(target, served, name)
-        for role, spent in procstat.cpu_delta(before, procstat.cpu_snapshot(target.pids)).items():
-            cpu[role] += spent
+        with meter:
+            got = get(target, served, name)
         rates.append(size / MB / got.seconds)
     out.samples["bulk_mbps"] = [round(r, 3) for r in rates]
     out.figures["bulk_mbps"] = round(statistics.median(rates), 3)
-    for role, spent in cpu.items():
-        out.figures[f"cpu_s_per_mb.{role}"] = round(spent / (reps * size / MB), 5)
+    meter.record(out, "bulk", reps * size / MB)
 
 
 def ttfb(target: Target, served: Served, name: str, reps: int, out: Results) -> None:
@@ -94,17 +117,6 @@ def ttfb(target: Target, served: Served, name: str, reps: int, out: Results) -> 
     times = [get(target, served, name, 60.0).first_byte * 1000 for _ in range(reps)]
     out.samples["ttfb_ms"] = [round(t, 2) for t in times]
     out.figures["ttfb_ms"] = round(statistics.median(times), 2)
-
-
-def circuit_builds(target: Target, served: Served, name: str, reps: int, out: Results) -> None:
-    """Circuit build time in ms through the pinned path (if the target can time it)."""
-    if target.circuit_build is None:
-        return
-    timer = target.circuit_build
-    out.samples["circuit_build_method"] = target.build_method
-    times = [timer(lambda: get(target, served, name, 60.0)) * 1000 for _ in range(reps)]
-    out.samples["circuit_build_ms"] = [round(t, 2) for t in times]
-    out.figures["circuit_build_ms"] = round(statistics.median(times), 2)
 
 
 def parallel(target: Target, served: Served, name: str, streams: int, out: Results) -> None:
@@ -120,13 +132,17 @@ def parallel(target: Target, served: Served, name: str, streams: int, out: Resul
             failures.append(str(exc))
 
     threads = [threading.Thread(target=one, daemon=True) for _ in range(streams)]
-    start = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.monotonic() - start
+    meter = CpuMeter(target)
+    with meter:
+        start = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.monotonic() - start
     if failures:
         raise OSError(f"{len(failures)} of {streams} parallel downloads failed: {failures[0]}")
+    mb = streams * served.sizes[name] / MB
     out.samples["parallel_stream_mbps"] = sorted(round(r, 3) for r in rates)
-    out.figures["parallel_mbps"] = round(streams * served.sizes[name] / MB / wall, 3)
+    out.figures["parallel_mbps"] = round(mb / wall, 3)
+    meter.record(out, "parallel", mb)

@@ -1,175 +1,198 @@
-"""The bench network: a real tor authority with a real tor relay set and a Zwiebel one.
+"""The three benchmark networks, each started with zwiebel.testnet's Launcher.
 
-Built on zwiebel.testnet: RealTorNetwork (1 authority auth0, middles relay0 and
-relay1, exit exit0, a real tor client) plus three Zwiebel relays in the network's
-external slots 0..2 (zguard, zmiddle, zexit; zexit voted Exit by the authority) and
-a Zwiebel client on the spare ports. Clients are pinned to their relays with
-EntryNodes/MiddleNodes/ExitNodes and StrictNodes 1 (Zwiebel client, tor.1.txt);
-the real tor client's streams are attached by controller (bench.attach), one
-circuit per stream, so no conflux either.
+Every network has the same shape (1 authority, 3 middles, 1 exit, 1 client) and
+its own 100 ports (``base + 100 * index``; the layout uses base .. base+62). Which
+program runs each node:
+
+=========  ==========================================================================
+network    nodes
+=========  ==========================================================================
+tor        all real tor
+zwiebel    all Zwiebel (its own directory authority)
+mixed      authority, relay1 and the client real tor; relay0, relay2 and the exit
+           Zwiebel, so every circuit crosses both implementations
+=========  ==========================================================================
+
+The mixed assignment is set here rather than by ``LaunchOptions.mixed``: that
+alternation starts each role with tor, which in this shape makes the only exit
+and the only client real tor and leaves most circuits all-tor.
+
+Real tor gets ``ConfluxEnabled 0`` (in its defaults torrc, so the shared torrc
+text stays the same): a tor 0.4.9 client would otherwise carry a fresh stream on
+a conflux pair of two circuits, doubling its bulk figure (see
+shared/notes/baseline-real-tor.md) while the issue asks for one circuit.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
-from bench import circuits
-from bench.attach import StreamAttacher
-from bench.measure import Target
-from zwiebel.testnet.realtor import RealTorNetwork
-from zwiebel.testnet.zwiebelproc import ZwiebelProcess
+from zwiebel.testnet.impls import Impl
+from zwiebel.testnet.launcher import TOR_DEFAULTS, Launcher, LaunchOptions
+from zwiebel.testnet.netfile import NetworkRecord, NodeRecord
+from zwiebel.testnet.progress import ProgressBar
 
-ROLES = ("guard", "middle", "exit")
-TOR_RELAYS = {"guard": "relay0", "middle": "relay1", "exit": "exit0"}
-ZWIEBEL_RELAYS = {"guard": "zguard", "middle": "zmiddle", "exit": "zexit"}
-IDENTITY = r"identity key fingerprint is '\S+ ([0-9A-F]{40})'"
-LISTED_TIMEOUT = 120.0
-#: Options of the harness's relay lines that Zwiebel rejects (no resolver of its own).
-UNSUPPORTED = ("ServerDNS",)
-COMMON_CLIENT = ("TestingTorNetwork 1", "UseMicrodescriptors 0", "LearnCircuitBuildTimeout 0",
-                 "CircuitBuildTimeout 20", "StrictNodes 1")
+NAMES = ("tor", "zwiebel", "mixed")
+PORTS_PER_NETWORK = 100
+TOR_EXTRA_LINES = ("ConfluxEnabled 0",)
+MIXED_ZWIEBEL = frozenset({"relay0", "relay2", "exit0"})
+#: Relays whose path the circuit-build timer asks for: guard, middle, exit.
+BUILD_PATH = ("relay0", "relay1", "exit0")
+#: The relay the connection-capacity test loads.
+LOAD_TARGET = "relay2"
 
-
-def _read_pid(proc: ZwiebelProcess, path: Path, timeout: float = 30.0) -> int:
-    """The PID Zwiebel writes to its PidFile; OSError with the log tail if it exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.returncode is None:
-        text = path.read_text().strip() if path.exists() else ""
-        if text:
-            return int(text)
-        time.sleep(0.1)
-    tail = "\n".join(proc.lines[-20:])
-    raise OSError(f"no pid in {path} (exit status {proc.returncode}); log tail:\n{tail}")
+Say = Callable[[str], None]
 
 
-def pin_lines(path: Sequence[str]) -> list[tuple[str, str]]:
-    """EntryNodes/MiddleNodes/ExitNodes for a (guard, middle, exit) fingerprint path."""
-    return [("EntryNodes", "$" + path[0]), ("MiddleNodes", "$" + path[1]),
-            ("ExitNodes", "$" + path[2])]
+def impl_for(network: str, node: str) -> Impl:
+    """Which program runs ``node`` in ``network`` (see the module docstring)."""
+    if network == "tor":
+        return Impl.TOR
+    if network == "zwiebel":
+        return Impl.ZWIEBEL
+    return Impl.ZWIEBEL if node in MIXED_ZWIEBEL else Impl.TOR
 
 
-class BenchNetwork:
-    """Starts and stops everything the bench measures; hands out Targets."""
+class _PhaseBar(ProgressBar):
+    """Tells ``say`` when a start-up phase begins instead of drawing a bar."""
 
-    def __init__(self, work_dir: Path, base_port: int,
-                 progress: Callable[[str], None]) -> None:
-        self.work_dir = work_dir
-        self.progress = progress
-        self.net = RealTorNetwork(work_dir / "net", base_port, authorities=1, middles=2,
-                                  exits=1, progress=lambda line: progress("tor network " + line))
-        self.relays: dict[str, ZwiebelProcess] = {}
-        self.relay_pids: dict[str, int] = {}
-        self.fingerprints: dict[str, str] = {}
-        self.client: ZwiebelProcess | None = None
-        self.client_pid = 0
-        self.timings: dict[str, float] = {}
+    def __init__(self, name: str, say: Say) -> None:
+        super().__init__(tty=False)
+        self._name, self._say, self._phase = name, say, ""
 
-    def __enter__(self) -> BenchNetwork:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
+    def update(self, phase: str, fraction: float, detail: str) -> None:
+        if phase != self._phase:
+            self._phase = phase
+            self._say(f"{self._name}: starting, phase {phase}")
+
+    def finish(self, text: str) -> None:
+        self._say(f"{self._name}: {text}")
+
+
+class BenchLauncher(Launcher):
+    """A Launcher with the bench's implementation choice and tor-only lines."""
+
+    def __init__(self, name: str, opts: LaunchOptions, say: Say) -> None:
+        super().__init__(opts, _PhaseBar(name, say))
+        self.impls = {node: impl_for(name, node) for node in self.nodes}
+
+    def write_torrcs(self) -> None:
+        """As Launcher, then add TOR_EXTRA_LINES to real tor's defaults torrc."""
+        super().write_torrcs()
+        with open(self.base_dir / TOR_DEFAULTS, "a", encoding="utf-8") as handle:
+            handle.write("\n".join(TOR_EXTRA_LINES) + "\n")
+
+
+@dataclass(frozen=True)
+class Network:
+    """One running benchmark network: its record and what the bench looks at."""
+
+    name: str
+    record: NetworkRecord
+
+    @property
+    def client(self) -> NodeRecord:
+        """The network's only client."""
+        return self.record.with_role("client")[0]
+
+    @property
+    def relays(self) -> list[NodeRecord]:
+        """Every node in the consensus (authority, middles, exit)."""
+        return self.record.with_role("authority", "middle", "exit")
+
+    def pids(self) -> dict[str, int]:
+        """Node name -> PID of every node (relays and client)."""
+        return {n.name: n.pid for n in self.record.nodes if n.pid is not None}
+
+    def relay_pids(self) -> dict[str, int]:
+        """Node name -> PID of the relays only."""
+        return {n.name: n.pid for n in self.relays if n.pid is not None}
+
+    def impls(self) -> dict[str, str]:
+        """Node name -> "tor" or "zwiebel"."""
+        return {n.name: n.impl for n in self.record.nodes}
+
+    def fingerprints(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The RSA fingerprints of the named relays, in order."""
+        return tuple(self.record.node(n).fingerprint for n in names)
+
+
+class Networks:
+    """Starts and stops the bench's networks; every process started is stopped again."""
+
+    def __init__(self, work_dir: Path, base_port: int, timeout: float, say: Say) -> None:
+        self._work_dir, self._base_port, self._timeout, self._say = (
+            work_dir, base_port, timeout, say)
+        self._launchers: dict[str, BenchLauncher] = {}
+        self._lock = threading.Lock()
+        self.timings: dict[str, dict[str, float]] = {}
+
+    def launcher(self, name: str) -> BenchLauncher:
+        """A (not yet started) launcher for network ``name``."""
+        index = NAMES.index(name)
+        opts = LaunchOptions(base_dir=self._work_dir / name,
+                             base_port=self._base_port + PORTS_PER_NETWORK * index,
+                             authorities=1, relays=3, exits=1, clients=1,
+                             timeout=self._timeout)
+        return BenchLauncher(name, opts, self._say)
+
+    def start(self, name: str) -> Network:
+        """Bring network ``name`` up (NetworkError and friends on failure)."""
+        launcher = self.launcher(name)
+        with self._lock:
+            self._launchers[name] = launcher
+        record = launcher.up()
+        self.timings[name] = dict(launcher.timings)
+        self._say(f"{name}: up in {sum(launcher.timings.values()):.1f}s {launcher.timings}")
+        return Network(name, record)
+
+    def start_all(self, names: tuple[str, ...]) -> dict[str, Network | BaseException]:
+        """Bring several networks up at once, one thread each: name -> network or error."""
+        out: dict[str, Network | BaseException] = {}
+
+        def one(name: str) -> None:
+            try:
+                out[name] = self.start(name)
+            except Exception as exc:  # noqa: BLE001 (reported per network)
+                out[name] = exc
+
+        threads = [threading.Thread(target=one, args=(n,), name=f"up-{n}") for n in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return {n: out[n] for n in names}
+
+    def stop(self, name: str) -> None:
+        """Stop every process of network ``name`` (if it was started)."""
+        with self._lock:
+            launcher = self._launchers.pop(name, None)
+        if launcher is not None:
+            launcher.stop()
+            self._say(f"{name}: stopped")
+
+    def stop_all(self) -> None:
+        """Stop every network still running."""
+        for name in list(self._launchers):
+            self.stop(name)
+
+    def __enter__(self) -> Networks:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None,
-                 exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
+    def __exit__(self, *exc: object) -> None:
+        self.stop_all()
 
-    def start(self) -> None:
-        """Real network, then Zwiebel relays (listed with their flags), then Zwiebel client."""
-        t0 = time.monotonic()
-        self.net.start()
-        self.timings["tor_network_s"] = round(time.monotonic() - t0, 2)
-        for node in self.net.relays:
-            self.fingerprints[node.nickname] = node.fingerprint
-        t1 = time.monotonic()
-        self._start_zwiebel_relays()
-        self.timings["zwiebel_relays_s"] = round(time.monotonic() - t1, 2)
-        t2 = time.monotonic()
-        self._start_zwiebel_client()
-        self.timings["zwiebel_client_s"] = round(time.monotonic() - t2, 2)
 
-    def stop(self) -> None:
-        """Stop the Zwiebel client and relays, then the real network."""
-        if self.client is not None:
-            self.client.stop()
-        for relay in self.relays.values():
-            relay.stop()
-        self.net.stop()
-
-    def _start_zwiebel_relays(self) -> None:
-        for index, role in enumerate(ROLES):
-            name = ZWIEBEL_RELAYS[role]
-            slot = self.net.external_slot(index, name, exit_relay=role == "exit")
-            data = self.work_dir / name / "data"
-            data.parent.mkdir(parents=True)
-            pid_file = data.parent / "pid"
-            ours = [x for x in slot.torrc_lines if not x.startswith(UNSUPPORTED)]
-            lines = [*ours, f"PidFile {pid_file}", "UseMicrodescriptors 0",
-                     "ContactInfo Zwiebel bench <nobody@example.invalid>"]
-            relay = ZwiebelProcess(data, lines, log_level="notice")
-            self.relays[name] = relay
-            relay.start()
-            self.relay_pids[name] = _read_pid(relay, pid_file)
-        for role in ROLES:
-            name = ZWIEBEL_RELAYS[role]
-            fingerprint = self.relays[name].wait_for(IDENTITY, LISTED_TIMEOUT).group(1)
-            self.fingerprints[name] = fingerprint
-            if role == "exit":
-                self.net.vote_exit(fingerprint)
-        for role in ROLES:
-            flags = ("Running", "Valid", "Guard") + (("Exit",) if role == "exit" else ())
-            self.net.wait_for_relay(self.fingerprints[ZWIEBEL_RELAYS[role]], flags,
-                                    LISTED_TIMEOUT)
-        self.progress(f"zwiebel relays listed: {self.fingerprints}")
-
-    def _start_zwiebel_client(self) -> None:
-        socks, control = self.net.spare_port(0), self.net.spare_port(1)
-        data = self.work_dir / "zclient" / "data"
-        data.parent.mkdir(parents=True)
-        pid_file = data.parent / "pid"
-        pins = [f"{key} {value}" for key, value in pin_lines(self.path(ZWIEBEL_RELAYS))]
-        lines = [*COMMON_CLIENT, f"SocksPort 127.0.0.1:{socks}",
-                 f"ControlPort 127.0.0.1:{control}", "CookieAuthentication 1",
-                 f"PidFile {pid_file}", *self.net.dir_authority_lines, *pins]
-        self.client = ZwiebelProcess(data, lines, log_level="notice", socks_port=socks)
-        self.client.start()
-        self.client_pid = _read_pid(self.client, pid_file)
-        self.client.wait_for(r"Bootstrapped 100%", LISTED_TIMEOUT)
-        self.progress("zwiebel client bootstrapped")
-
-    def path(self, relays: Mapping[str, str]) -> tuple[str, ...]:
-        """Fingerprints (guard, middle, exit) of a relay set."""
-        return tuple(self.fingerprints[relays[role]] for role in ROLES)
-
-    def tor_attacher(self) -> StreamAttacher:
-        """Attaches the real tor client's streams to relay0 -> relay1 -> exit0."""
-        client = self.net.client
-        assert client is not None
-        return StreamAttacher(client.control_port, client.cookie_path, self.path(TOR_RELAYS))
-
-    def tor_target(self) -> Target:
-        """All real tor: relay0 -> relay1 -> exit0, real tor client (use with tor_attacher)."""
-        client = self.net.client
-        assert client is not None and client.pid is not None
-        pids = {role: self.net.node(name).pid or 0 for role, name in TOR_RELAYS.items()}
-        return Target("tor", client.socks_port, tuple(TOR_RELAYS[r] for r in ROLES),
-                      {**pids, "client": client.pid},
-                      circuits.builder(client.control_port, client.cookie_path,
-                                       self.path(TOR_RELAYS)),
-                      "EXTENDCIRCUIT 0 path until CIRC BUILT")
-
-    def zwiebel_target(self) -> Target:
-        """All Zwiebel: zguard -> zmiddle -> zexit, Zwiebel client."""
-        assert self.client is not None
-        pids = {role: self.relay_pids[name] for role, name in ZWIEBEL_RELAYS.items()}
-        cookie = self.client.data_dir / "control_auth_cookie"
-        return Target("zwiebel", self.client.socks_port,
-                      tuple(ZWIEBEL_RELAYS[r] for r in ROLES),
-                      {**pids, "client": self.client_pid},
-                      circuits.observer(self.net.spare_port(1), cookie),
-                      "CIRC LAUNCHED until BUILT of a build the client starts itself")
+def log_tails(net: Network, lines: int = 8) -> Mapping[str, str]:
+    """The last log lines of each node, for error reports."""
+    out: dict[str, str] = {}
+    for node in net.record.nodes:
+        try:
+            text = Path(node.log).read_text(errors="replace").splitlines()[-lines:]
+        except OSError as exc:
+            text = [str(exc)]
+        out[node.name] = "\n".join(text)
+    return out
