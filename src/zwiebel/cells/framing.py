@@ -12,12 +12,14 @@ A channel carries two kinds of cells:
 have CIRCID_LEN == 2": the decoder starts with 2-byte circuit IDs and stops right
 after the first VERSIONS cell until the caller tells it the negotiated version.
 
-This is the per-cell hot path: the decoder slices one bytearray and reads integers
-with ``int.from_bytes``; no per-cell reader objects.
+This is the per-cell hot path: the decoder keeps its buffer as immutable bytes (the
+caller's bytes when nothing is left over), reads each header with one precompiled
+``struct`` call and slices each payload once; no per-cell reader objects.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from enum import IntEnum
 
@@ -128,7 +130,7 @@ class CellDecoder:
     __slots__ = ("_buf", "_link_version", "_width", "_paused")
 
     def __init__(self, link_version: int | None = None) -> None:
-        self._buf = bytearray()
+        self._buf = b""
         self._link_version = link_version
         self._width = circ_id_len(link_version)
         self._paused = False
@@ -150,34 +152,70 @@ class CellDecoder:
         self._paused = False
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[RawCell]:
-        """Buffer `data` and return all complete cells, in order."""
-        buf = self._buf
-        buf += data
+        """Buffer `data` and return all complete cells, in order.
+
+        The buffer is immutable `bytes`: when nothing is left over from the last call the
+        caller's bytes are used as they are, and each payload is one slice (one copy).
+        """
+        buf = self._buf + data if self._buf else bytes(data)
         if self._paused:
+            self._buf = buf
             return []
+        if self._link_version is None:
+            cells, pos = self._split_negotiating(buf)
+        else:
+            cells, pos = _split(buf, self._width)
+        self._buf = buf[pos:] if pos else buf
+        return cells
+
+    def _split_negotiating(self, buf: bytes) -> tuple[list[RawCell], int]:
+        """Before negotiation: 2-byte circuit IDs, pausing after the first VERSIONS cell."""
         out: list[RawCell] = []
-        width = self._width
-        fixed_total = width + 1 + PAYLOAD_LEN
-        pos = 0
-        end = len(buf)
-        negotiating = self._link_version is None
-        while end - pos > width:
-            cmd = buf[pos + width]
+        pos, end = 0, len(buf)
+        while end - pos > 2:
+            circ_id, cmd = _HEAD2.unpack_from(buf, pos)
             if cmd == 7 or cmd >= 128:
-                start = pos + width + 3
-                if start > end:
+                if pos + 5 > end:
                     break
-                stop = start + int.from_bytes(buf[start - 2 : start], "big")
+                start = pos + 5
+                stop = start + _LEN.unpack_from(buf, pos + 3)[0]
             else:
-                start = pos + width + 1
-                stop = pos + fixed_total
+                start, stop = pos + 3, pos + 3 + PAYLOAD_LEN
             if stop > end:
                 break
-            out.append((int.from_bytes(buf[pos : pos + width], "big"), cmd, bytes(buf[start:stop])))
+            out.append((circ_id, cmd, buf[start:stop]))
             pos = stop
-            if negotiating and cmd == 7:
+            if cmd == 7:
                 self._paused = True
                 break
-        if pos:
-            del buf[:pos]
-        return out
+        return out, pos
+
+
+_HEAD2 = struct.Struct(">HB")
+_HEAD4 = struct.Struct(">IB")
+_LEN = struct.Struct(">H")
+
+
+def _split(buf: bytes, width: int) -> tuple[list[RawCell], int]:
+    """Every complete cell of `buf` after negotiation: (cells, bytes consumed)."""
+    head = _HEAD4 if width == 4 else _HEAD2
+    unpack = head.unpack_from
+    fixed_total = width + 1 + PAYLOAD_LEN
+    out: list[RawCell] = []
+    append = out.append
+    pos, end = 0, len(buf)
+    while end - pos > width:
+        circ_id, cmd = unpack(buf, pos)
+        if cmd == 7 or cmd >= 128:
+            start = pos + width + 3
+            if start > end:
+                break
+            stop = start + _LEN.unpack_from(buf, start - 2)[0]
+        else:
+            start = pos + width + 1
+            stop = pos + fixed_total
+        if stop > end:
+            break
+        append((circ_id, cmd, buf[start:stop]))
+        pos = stop
+    return out, pos

@@ -34,8 +34,10 @@ conflux, onion-service commands (dropped as unrecognized), CGO relay crypto.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from zwiebel.cells.circuit import Created2, Destroy, DestroyReason, HandshakeType
 from zwiebel.cells.framing import ChannelCommand
@@ -71,6 +73,7 @@ MAX_RELAY_EARLY = 8
 CELL_WIRE_LEN = 514
 
 C = ChannelCommand
+_RELAY = int(C.RELAY)
 
 
 class Side(Enum):
@@ -80,13 +83,17 @@ class Side(Enum):
     NEXT = "next"
 
 
-@dataclass(frozen=True)
-class OutCell:
-    """A cell to write on the previous or next channel of this circuit."""
+class OutCell(NamedTuple):
+    """A cell to write on the previous or next channel of this circuit (a named tuple:
+    one is made per relayed cell, and tuples are the cheapest immutable record)."""
 
     side: Side
     command: int
     payload: bytes
+
+
+_PREV = Side.PREV
+_NEXT = Side.NEXT
 
 
 @dataclass(frozen=True)
@@ -143,9 +150,16 @@ class RelayCircuit:
     # -- output ---------------------------------------------------------------------
     def cells_to_send(self) -> list[OutCell]:
         """Cells queued for the channels, in order."""
-        out, self._out = self._out, []
-        for cell in out:
-            self.cells["prev_out" if cell.side is Side.PREV else "next_out"] += 1
+        out = self._out
+        if not out:
+            return []
+        self._out = []
+        if len(out) == 1:
+            self.cells["prev_out" if out[0].side is _PREV else "next_out"] += 1
+            return out
+        prev = sum(1 for cell in out if cell.side is _PREV)
+        self.cells["prev_out"] += prev
+        self.cells["next_out"] += len(out) - prev
         return out
 
     @property
@@ -178,11 +192,23 @@ class RelayCircuit:
                                notify_next=False)
         if command == C.CREATED2 and self.next_state == "pending":
             return self._on_created2(payload)
-        if command == C.RELAY and self.next_state == "open":
-            self._out.append(OutCell(Side.PREV, C.RELAY, self._crypto.relay_backward(payload)))
+        if command == _RELAY and self.next_state == "open":
+            self._out.append(OutCell(_PREV, _RELAY, self._crypto.relay_backward(payload)))
             return []
         return self._close(DestroyReason.PROTOCOL,
                            f"unexpected {_name(command)} cell from the next hop")
+
+    def relay_backward_run(self, bodies: Sequence[bytes]) -> bytes | None:
+        """Consecutive RELAY cells from the next hop, relayed toward the client: the
+        encrypted bodies joined, for the caller to write on the previous channel in this
+        order. None if the circuit cannot relay them (closed, no open next hop): then
+        hand the cells to `from_next` one by one for the usual answer."""
+        if self.closed or self.next_state != "open":
+            return None
+        cells = self.cells
+        cells["next_in"] += len(bodies)
+        cells["prev_out"] += len(bodies)
+        return self._crypto.relay_backward_many(b"".join(bodies))
 
     def extend_failed(self, message: str) -> list[RelayCircuitEvent]:
         """The runtime could not reach the next hop."""
@@ -212,7 +238,7 @@ class RelayCircuit:
         if isinstance(msg, End) and stream_id:
             self.streams.forget(stream_id)
         body = encode_message(msg, stream_id, self._rng)
-        self._out.append(OutCell(Side.PREV, C.RELAY, self._crypto.originate_backward(body)))
+        self._out.append(OutCell(_PREV, _RELAY, self._crypto.originate_backward(body)))
 
     def can_send_data(self, stream_id: int) -> bool:
         """True if the circuit and stream package windows allow one more DATA cell."""
@@ -252,7 +278,7 @@ class RelayCircuit:
             if self.next_state != "open":
                 raise _Violation(DestroyReason.PROTOCOL,
                                  "unrecognized relay cell, but the circuit stops here")
-            self._out.append(OutCell(Side.NEXT, command, body))
+            self._out.append(OutCell(_NEXT, command, body))
             return []
         try:
             cell = RelayCell.decode(body)

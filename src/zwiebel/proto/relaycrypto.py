@@ -15,6 +15,7 @@ the SENDME v1 tag (proposal 289), separately per direction.
 
 `ClientCryptoPath` is the client's stack of hops; `RelayHopCrypto` is one relay's layer.
 Bodies are 509-byte `bytes`; every call returns new `bytes` (the AES calls are the copies).
+A run of cells relayed toward the client takes one AES call (`relay_backward_many`).
 Not here: the CGO relay crypto of proposal 359 and the SHA3/AES-256 onion-service variant.
 """
 
@@ -52,14 +53,14 @@ class _Direction:
         self.last = b""
 
     def seal(self, body: bytes) -> bytes:
-        """Originate: set the digest field from the running digest, then encrypt."""
-        if body[DIGEST_OFFSET:_DIGEST_END] != _ZERO_DIGEST:
-            body = body[:DIGEST_OFFSET] + _ZERO_DIGEST + body[_DIGEST_END:]
-        self.digest.update(body)
+        """Originate: set the digest field from the running digest, then encrypt (one
+        working copy of the body, patched in place)."""
+        work = bytearray(body)
+        work[DIGEST_OFFSET:_DIGEST_END] = _ZERO_DIGEST
+        self.digest.update(work)
         self.last = self.digest.digest()
-        return self.cipher.process(
-            body[:DIGEST_OFFSET] + self.last[:DIGEST_LEN] + body[_DIGEST_END:]
-        )
+        work[DIGEST_OFFSET:_DIGEST_END] = self.last[:DIGEST_LEN]
+        return self.cipher.process(work)
 
     def recognizes(self, plain: bytes) -> bool:
         """Check 'recognized' and the digest; advance the running digest only on a match."""
@@ -155,6 +156,14 @@ class RelayHopCrypto:
         """Add our layer to a cell from further along the circuit, on its way to the client."""
         _check_len(cell)
         return self._hop.bwd.cipher.process(cell)
+
+    def relay_backward_many(self, cells: bytes) -> bytes:
+        """`relay_backward` for consecutive cell bodies joined together, in one AES call:
+        the backward layer of a relayed cell is pure keystream (nothing is recognized on
+        the way to the client), so the result equals the bodies processed one by one."""
+        if not cells or len(cells) % CELL_PAYLOAD_LEN:
+            raise ValueError(f"relay cell bodies must be multiples of {CELL_PAYLOAD_LEN} bytes")
+        return self._hop.bwd.cipher.process(cells)
 
     @property
     def last_forward_digest(self) -> bytes:

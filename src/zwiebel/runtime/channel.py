@@ -3,7 +3,8 @@
 A `Channel` is an asyncio protocol over one TLS connection. During the link handshake
 it feeds bytes to the sans-I/O `ChannelInitiator`; once open it splits the stream into
 cells with the handshake's decoder and hands each cell, synchronously, to the circuit
-that owns its circuit ID. Writes go to the transport, through the bandwidth shaper of
+that owns its circuit ID. Cells sent in one event-loop iteration are written together
+(one TLS write instead of one per cell). Writes go to the transport, through the bandwidth shaper of
 `zwiebel.runtime.ratelimit` when one is installed (client traffic draws on the global
 bucket only); `writable` lets senders wait while the transport's buffer is over its
 high-water mark.
@@ -72,6 +73,9 @@ class Channel(asyncio.Protocol):
         self._circuits: dict[int, tuple[CellSink, CloseSink]] = {}
         self._closed_reason: str | None = None
         self._shaper: Shaper | None = None
+        self._loop = asyncio.get_running_loop()
+        self._outbuf = bytearray()
+        self._flush_scheduled = False
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -175,10 +179,20 @@ class Channel(asyncio.Protocol):
         self._circuits.pop(circ_id, None)
 
     def send_cell(self, circ_id: int, command: int, payload: bytes) -> None:
-        """Write one cell (payload up to 509 bytes for fixed cells)."""
+        """Queue one cell (payload up to 509 bytes for fixed cells); the cells queued in
+        one event-loop iteration go to the transport in one write."""
         if self._closed_reason is not None:
             raise ChannelError(self._closed_reason)
-        self._write(encode_cell(circ_id, command, payload, self.link_version))
+        self._outbuf += encode_cell(circ_id, command, payload, self.link_version)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush_cells)
+
+    def _flush_cells(self) -> None:
+        self._flush_scheduled = False
+        if self._outbuf and self._closed_reason is None:
+            self._write(bytes(self._outbuf))
+        self._outbuf.clear()
 
     @property
     def circuit_count(self) -> int:
@@ -186,8 +200,9 @@ class Channel(asyncio.Protocol):
         return len(self._circuits)
 
     def close(self, reason: str = "closed by us") -> None:
-        """Close the TLS connection."""
+        """Close the TLS connection, after writing the cells already queued."""
         if self._transport is not None:
+            self._flush_cells()
             self._transport.close()
         self._closed(reason)
 

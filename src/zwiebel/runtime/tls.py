@@ -53,6 +53,10 @@ def relay_client_context() -> SSL.Context:
     return ctx
 
 
+#: Bytes taken from the memory BIO per read; a shorter read means it is empty.
+_BIO_CHUNK = 1 << 18
+
+
 class TlsError(Exception):
     """The TLS layer failed (handshake or record error)."""
 
@@ -114,12 +118,13 @@ class TlsEngine:
                 raise TlsError(f"TLS record error: {exc}") from exc
         return b"".join(chunks)
 
-    def send(self, data: bytes) -> None:
-        """Encrypt application data (after the handshake)."""
+    def send(self, data: bytes | bytearray) -> None:
+        """Encrypt application data (after the handshake): one SSL_write for all of it,
+        which OpenSSL cuts into full-size records."""
         view = memoryview(data)
         while view:
             try:
-                sent = self._conn.send(view[:16384])
+                sent = self._conn.send(view)
             except SSL.Error as exc:
                 raise TlsError(f"TLS write error: {exc}") from exc
             view = view[sent:]
@@ -129,13 +134,13 @@ class TlsEngine:
         chunks = []
         while True:
             try:
-                chunk = self._conn.bio_read(65536)
+                chunk = self._conn.bio_read(_BIO_CHUNK)
             except SSL.WantReadError:
                 break
-            if not chunk:
-                break
             chunks.append(chunk)
-        return b"".join(chunks)
+            if len(chunk) < _BIO_CHUNK:
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def exporter(self, label: bytes, context: bytes, length: int) -> bytes:
         """RFC 5705 keying material (tor-spec 4.4.2 TLSSECRETS)."""

@@ -104,3 +104,17 @@ def test_decoder_never_raises_on_random_bytes(data: bytes) -> None:
     dec = CellDecoder(5)
     cells = dec.feed(data)
     assert sum(len(encode_cell(c[0], c[1], c[2], 5)) for c in cells) + dec.buffered == len(data)
+
+
+@given(st.lists(cell_strategy, max_size=6), st.integers(0, 3000))
+def test_decoder_takes_any_buffer_type_and_returns_bytes(cells: list[tuple[int, int, bytes]],
+                                                         cut: int) -> None:
+    """bytearray and memoryview input decode like bytes; payloads are always `bytes` (the
+    caller may keep them after the buffer it passed is reused)."""
+    stream = bytearray(b"".join(encode_cell(*c, 5) for c in cells))
+    dec = CellDecoder(5)
+    out = dec.feed(memoryview(stream)[:cut]) + dec.feed(stream[cut:])
+    stream[:] = bytes(len(stream))
+    assert [c[:2] for c in out] == [c[:2] for c in cells]
+    assert all(type(c[2]) is bytes for c in out)
+    assert b"".join(encode_cell(*c, 5) for c in out) == b"".join(encode_cell(*c, 5) for c in cells)

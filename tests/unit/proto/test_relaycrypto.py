@@ -150,3 +150,30 @@ def test_interleaved_traffic_stays_in_sync(traffic: list[tuple[bool, int, bytes]
             for relay in reversed(relays[:hop]):
                 cell = relay.relay_backward(cell)
             assert path.decrypt_inbound(cell)[0] == hop
+
+
+@given(st.integers(1, 12), st.integers(0, 3))
+def test_backward_run_equals_cell_by_cell(count: int, before: int) -> None:
+    """One AES call over joined bodies gives the bytes of `count` separate calls, also
+    after `before` single cells have moved the keystream on."""
+    bodies = [_body(bytes([i]) * 40) for i in range(before + count)]
+    one_by_one, batched = RelayHopCrypto(_keys(5)), RelayHopCrypto(_keys(5))
+    singles = [one_by_one.relay_backward(b) for b in bodies]
+    for index in range(before):
+        assert batched.relay_backward(bodies[index]) == singles[index]
+    assert batched.relay_backward_many(b"".join(bodies[before:])) == b"".join(singles[before:])
+
+
+def test_backward_run_rejects_partial_cells() -> None:
+    relay = RelayHopCrypto(_keys(1))
+    for bad in (b"", bytes(508), bytes(509 * 2 + 1)):
+        with pytest.raises(ValueError):
+            relay.relay_backward_many(bad)
+
+
+def test_originate_backward_with_dirty_digest_field() -> None:
+    """The sender zeroes the digest field before hashing, whatever the body held there."""
+    body = _body(b"hello")
+    clean, dirty = RelayHopCrypto(_keys(2)), RelayHopCrypto(_keys(2))
+    assert dirty.originate_backward(_with_digest(body, b"\xff" * 4)) == \
+        clean.originate_backward(body)

@@ -209,3 +209,37 @@ def test_circuit_sendme_cycle(relay_a: KeySet) -> None:
     assert sent == 1100
     assert circ.package.window == 1000 - 1100 + 11 * 100
     assert circ.streams.streams[sid].package.window == 0
+
+
+def test_backward_run_matches_from_next(relay_a: KeySet, relay_b: KeySet) -> None:
+    """`relay_backward_run` gives the bytes and counters of `from_next` cell by cell."""
+    import ipaddress
+    client = ClientCircuit(os.urandom)
+    client.create_fast()
+    [(command, payload)] = client.cells_to_send()
+    answer = answer_create(command, payload, relay_a.onion, os.urandom)
+    client.handle_cell(answer.command, answer.payload)
+    circs = [RelayCircuit(answer.keys, os.urandom) for _ in range(2)]
+    assert circs[1].relay_backward_run([bytes(509)]) is None
+    specs = (LinkSpecIPv4(ipaddress.IPv4Address("127.0.0.1"), 9001),
+             LinkSpecLegacyId(relay_b.onion.rsa_id_digest))
+    client.extend_ntor(specs, relay_b.onion.rsa_id_digest, relay_b.ntor.public_bytes())
+    [(command, payload)] = client.cells_to_send()
+    requests = [circ.from_prev(command, payload) for circ in circs]
+    assert requests[0] == requests[1] and isinstance(requests[0][0], ExtendRequested)
+    created = answer_create(C.CREATE2, requests[0][0].create2_payload, relay_b.onion,
+                            os.urandom)
+    for circ in circs:
+        assert circ.from_next(created.command, created.payload) == []
+        circ.cells_to_send()
+    bodies = [os.urandom(509) for _ in range(5)]
+    singles = []
+    for body in bodies:
+        assert circs[0].from_next(C.RELAY, body) == []
+        [cell] = circs[0].cells_to_send()
+        singles.append(cell.payload)
+    assert circs[1].relay_backward_run(bodies) == b"".join(singles)
+    assert circs[1].cells_to_send() == []
+    assert circs[1].statistics()["cells"] == circs[0].statistics()["cells"]
+    circs[1].destroy(DestroyReason.FINISHED, "done")
+    assert circs[1].relay_backward_run(bodies) is None
