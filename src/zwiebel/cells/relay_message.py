@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from zwiebel.cells.relay import RELAY_DATA_MAX, RelayCell, RelayCommand
+from zwiebel.cells.circuit import CELL_PAYLOAD_LEN
+from zwiebel.cells.relay import RELAY_DATA_MAX, RELAY_HEADER_LEN, RelayCell, RelayCommand
 from zwiebel.cells.relay_ctrl import Drop, Extend2, Extended2, Sendme, Truncate, Truncated
 from zwiebel.cells.relay_msgs import (
     Begin,
@@ -79,6 +80,9 @@ _DECODERS: dict[int, Callable[[bytes], RelayMessage]] = {
 }
 
 
+_DATA = int(RelayCommand.DATA)
+
+
 def decode_message(command: int, data: bytes) -> RelayMessage:
     """The typed message for `command` with body `data`; ParseError if malformed."""
     decoder = _DECODERS.get(command)
@@ -98,6 +102,12 @@ def encode_message(msg: RelayMessage, stream_id: int, rng: Rng) -> bytes:
 
 
 def decode_cell(body: bytes) -> tuple[int, RelayMessage]:
-    """Parse a decrypted, recognized 509-byte body into (stream id, message)."""
+    """Parse a decrypted, recognized 509-byte body into (stream id, message). DATA, the
+    bulk of a download, is parsed directly: the same result as the general path."""
+    if body[0] == _DATA and len(body) == CELL_PAYLOAD_LEN:
+        length = int.from_bytes(body[9:11], "big")
+        if length <= RELAY_DATA_MAX:
+            data = bytes(body[RELAY_HEADER_LEN:RELAY_HEADER_LEN + length])
+            return int.from_bytes(body[3:5], "big"), Data(data)
     cell = RelayCell.decode(body)
     return cell.stream_id, decode_message(cell.command, cell.data)

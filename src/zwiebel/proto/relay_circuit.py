@@ -47,7 +47,7 @@ from zwiebel.cells.linkspec import (
     LinkSpecIPv6,
     LinkSpecLegacyId,
 )
-from zwiebel.cells.relay import RELAY_DATA_MAX, RelayCell
+from zwiebel.cells.relay import RelayCell, encode_data_body
 from zwiebel.cells.relay_ctrl import Extend2, Extended2, Sendme, Truncate, Truncated
 from zwiebel.cells.relay_message import RelayMessage, decode_message, encode_message
 from zwiebel.cells.relay_msgs import Begin, BeginDir, Data, End, EndReason, Resolve
@@ -244,13 +244,40 @@ class RelayCircuit:
         """True if the circuit and stream package windows allow one more DATA cell."""
         return not self.closed and self.package.can_send() and self.streams.can_send(stream_id)
 
+    def data_room(self, stream_id: int) -> int:
+        """How many DATA cells the circuit and stream package windows allow now."""
+        stream = self.streams.streams.get(stream_id)
+        if self.closed or stream is None:
+            return 0
+        return max(0, min(self.package.window, stream.package.window))
+
     def send_data(self, stream_id: int, data: bytes) -> None:
         """Originate one DATA cell (at most 498 bytes); check `can_send_data` first."""
-        if len(data) > RELAY_DATA_MAX:
-            raise ValueError("DATA longer than one relay cell")
-        self.send_to_client(Data(data), stream_id)
+        if self.closed:
+            return
+        body = encode_data_body(stream_id, data, self._rng)
+        self._out.append(OutCell(_PREV, _RELAY, self._crypto.originate_backward(body)))
         self.package.on_data_sent(self._crypto.last_backward_digest)
         self.streams.on_sent(stream_id, len(data))
+
+    def send_data_run(self, stream_id: int, chunks: Sequence[bytes]) -> bytes:
+        """Originate one DATA cell per chunk (at most `data_room` chunks of 1..498 bytes),
+        sealed with one AES call: the cells' encrypted bodies joined, for the caller to
+        write on the previous channel *after* `cells_to_send()`. The same bytes, windows
+        and digests as `send_data` chunk by chunk."""
+        if self.closed or not chunks:
+            return b""
+        if len(chunks) > self.data_room(stream_id):
+            raise ValueError("more DATA cells than the package windows allow")
+        rng = self._rng
+        bodies = [encode_data_body(stream_id, chunk, rng) for chunk in chunks]
+        run, digests = self._crypto.originate_backward_many(bodies)
+        package, streams = self.package, self.streams
+        for chunk, digest in zip(chunks, digests, strict=True):
+            package.on_data_sent(digest)
+            streams.on_sent(stream_id, len(chunk))
+        self.cells["prev_out"] += len(chunks)
+        return run
 
     def statistics(self) -> dict[str, object]:
         """A snapshot for the control port: cells and bytes per side, streams, windows."""

@@ -1,6 +1,7 @@
 """Tor streams as asyncio byte streams (tor-spec 6.2-6.4).
 
-A `Stream` belongs to one `Circuit`. Incoming DATA is queued for `read`; `write`
+A `Stream` belongs to one `Circuit`. Incoming DATA is queued for `read` (a deque and an
+event, not an asyncio.Queue: one append per cell, and `read` joins what arrived); `write`
 appends to a send buffer that a pump task packages into DATA cells as fast as the
 stream and circuit SENDME windows and the channel's write buffer allow. `drain`
 waits until the buffer has gone out, which gives callers backpressure.
@@ -9,6 +10,7 @@ waits until the buffer has gone out, which gives callers backpressure.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -56,7 +58,8 @@ class Stream:
         self.bytes_written = 0
         #: Called once with the END reason when the stream ends (for STREAM events).
         self.on_end: Callable[[int], None] | None = None
-        self._incoming: asyncio.Queue[bytes] = asyncio.Queue()
+        self._incoming: deque[bytes] = deque()
+        self._readable = asyncio.Event()
         self._sendbuf = bytearray()
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
@@ -70,7 +73,8 @@ class Stream:
         """A relay message for this stream arrived."""
         if isinstance(msg, Data):
             self.bytes_read += len(msg.data)
-            self._incoming.put_nowait(msg.data)
+            self._incoming.append(msg.data)
+            self._readable.set()
         elif isinstance(msg, (Connected, Resolved)):
             if not self.opened.done():
                 self.opened.set_result(msg)
@@ -93,7 +97,7 @@ class Stream:
                 self.opened.set_result(msg)
             else:
                 self.opened.set_exception(StreamClosed(reason))
-        self._incoming.put_nowait(b"")
+        self._readable.set()
         self._wake.set()
         self._room.set()
         self._empty.set()
@@ -101,18 +105,19 @@ class Stream:
     # -- the ByteStream interface ----------------------------------------------
     async def read(self) -> bytes:
         """The next received bytes; b"" once the stream ended."""
-        if self.end_reason is not None and self._incoming.empty():
-            return b""
-        chunks = [await self._incoming.get()]
-        size = len(chunks[0])
-        while chunks[-1] and size < READ_BATCH and not self._incoming.empty():
-            chunk = self._incoming.get_nowait()
-            if not chunk:
-                self._incoming.put_nowait(chunk)
-                break
+        incoming = self._incoming
+        while not incoming:
+            if self.end_reason is not None:
+                return b""
+            self._readable.clear()
+            await self._readable.wait()
+        chunks = []
+        size = 0
+        while incoming and size < READ_BATCH:
+            chunk = incoming.popleft()
             chunks.append(chunk)
             size += len(chunk)
-        if self._incoming.qsize() < CONSUMED_CELLS:
+        if len(incoming) < CONSUMED_CELLS:
             self.circuit.stream_consumed(self)
         return b"".join(chunks)
 

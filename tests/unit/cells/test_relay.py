@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zwiebel.cells.relay import RELAY_DATA_MAX, RelayCell, RelayCommand, relay_padding
+from zwiebel.cells.relay import (
+    RELAY_DATA_MAX,
+    RelayCell,
+    RelayCommand,
+    encode_data_body,
+    relay_padding,
+)
+from zwiebel.cells.relay_message import decode_cell, decode_message, encode_message
+from zwiebel.cells.relay_msgs import Data
 from zwiebel.encoding import ParseError
 
 
@@ -74,3 +84,48 @@ def test_round_trip(command: int, stream_id: int, data: bytes) -> None:
 def test_random_bodies_only_parse_error(data: bytes) -> None:
     with contextlib.suppress(ParseError):
         RelayCell.decode(data)
+
+
+def _counting_rng(asked: list[int]) -> Callable[[int], bytes]:
+    """Deterministic padding that also records every request (count and size)."""
+    def rng(n: int) -> bytes:
+        asked.append(n)
+        return hashlib.shake_256(len(asked).to_bytes(4, "big")).digest(n)
+    return rng
+
+
+@given(st.integers(0, 0xFFFF), st.binary(max_size=RELAY_DATA_MAX))
+def test_fast_data_encoder_equals_encode_message(stream_id: int, data: bytes) -> None:
+    """`encode_data_body` gives encode_message's bytes and asks the rng the same things."""
+    slow_asked: list[int] = []
+    fast_asked: list[int] = []
+    slow = encode_message(Data(data), stream_id, _counting_rng(slow_asked))
+    fast = encode_data_body(stream_id, data, _counting_rng(fast_asked))
+    assert fast == slow and fast_asked == slow_asked
+    assert decode_cell(fast) == (stream_id, Data(data))
+
+
+def test_fast_data_encoder_limits() -> None:
+    with pytest.raises(ValueError):
+        encode_data_body(1, bytes(RELAY_DATA_MAX + 1), _rng)
+    with pytest.raises(ValueError):
+        encode_data_body(0x10000, b"x", _rng)
+
+
+@given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.binary(min_size=498, max_size=498),
+       st.integers(0, 0xFFFF))
+def test_decode_cell_data_fast_path_equals_general_path(
+        stream_id: int, recognized: int, payload: bytes, length: int) -> None:
+    """DATA bodies (any length field, valid or not) decode as the general path decodes."""
+    body = (bytes((RelayCommand.DATA,)) + recognized.to_bytes(2, "big")
+            + stream_id.to_bytes(2, "big") + bytes(4) + length.to_bytes(2, "big") + payload)
+    try:
+        cell = RelayCell.decode(body)
+        expected: object = (cell.stream_id, decode_message(cell.command, cell.data))
+    except ParseError as exc:
+        expected = type(exc)
+    try:
+        got: object = decode_cell(body)
+    except ParseError as exc:
+        got = type(exc)
+    assert got == expected

@@ -177,3 +177,26 @@ def test_originate_backward_with_dirty_digest_field() -> None:
     clean, dirty = RelayHopCrypto(_keys(2)), RelayHopCrypto(_keys(2))
     assert dirty.originate_backward(_with_digest(body, b"\xff" * 4)) == \
         clean.originate_backward(body)
+
+
+def test_originate_backward_many_equals_one_by_one() -> None:
+    """One AES call for a run of originated cells: the bytes and digests of cell-by-cell
+    sealing, and the client recognizes every cell of the run."""
+    path, relays = _circuit(3)
+    twin = RelayHopCrypto(_keys(2))
+    bodies = [_body(bytes([i]) * (i * 37 % 499)) for i in range(12)]
+    singles, digests = [], []
+    for body in bodies:
+        singles.append(relays[2].originate_backward(body))
+        digests.append(relays[2].last_backward_digest)
+    run, run_digests = twin.originate_backward_many(bodies)
+    assert run == b"".join(singles) and run_digests == digests
+    assert twin.last_backward_digest == digests[-1]
+    for i, body in enumerate(bodies):
+        cell = relays[0].relay_backward(relays[1].relay_backward(singles[i]))
+        hop, plain = path.decrypt_inbound(cell)
+        assert hop == 2 and plain[9:] == body[9:]
+    with pytest.raises(ValueError):
+        twin.originate_backward_many([])
+    with pytest.raises(ValueError):
+        twin.originate_backward_many([bytes(508)])

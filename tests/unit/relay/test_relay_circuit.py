@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
 
 import pytest
 
@@ -27,7 +29,12 @@ from zwiebel.proto.relay_circuit import (
     Side,
 )
 from zwiebel.proto.relay_create import CreateRefused, answer_create
-from zwiebel.proto.relay_streams import BeginDirRequested, BeginRequested, StreamData
+from zwiebel.proto.relay_streams import (
+    BeginDirRequested,
+    BeginRequested,
+    StreamData,
+    StreamWindowOpened,
+)
 
 
 def _open(relay: KeySet, client: ClientCircuit, client_channel: bool = False) -> RelayCircuit:
@@ -243,3 +250,49 @@ def test_backward_run_matches_from_next(relay_a: KeySet, relay_b: KeySet) -> Non
     assert circs[1].statistics()["cells"] == circs[0].statistics()["cells"]
     circs[1].destroy(DestroyReason.FINISHED, "done")
     assert circs[1].relay_backward_run(bodies) is None
+
+
+def _counting_rng() -> Callable[[int], bytes]:
+    calls = [0]
+
+    def rng(n: int) -> bytes:
+        calls[0] += 1
+        return hashlib.shake_256(calls[0].to_bytes(4, "big")).digest(n)
+    return rng
+
+
+def test_send_data_run_equals_send_data_one_by_one(relay_a: KeySet) -> None:
+    """The exit's batched DATA path gives the bytes, windows, SENDME digests and counters
+    of `send_data` chunk by chunk (150 cells: past the first circuit SENDME point)."""
+    client = ClientCircuit(os.urandom)
+    client.create_fast()
+    [(command, payload)] = client.cells_to_send()
+    answer = answer_create(command, payload, relay_a.onion, os.urandom)
+    client.handle_cell(answer.command, answer.payload)
+    circs = [RelayCircuit(answer.keys, _counting_rng()) for _ in range(2)]
+    sid = client.new_stream_id()
+    client.send_message(Begin("1.2.3.4", 80), sid)
+    [(command, payload)] = client.cells_to_send()
+    for circ in circs:
+        assert circ.from_prev(command, payload) == [BeginRequested(sid, "1.2.3.4", 80, 0)]
+    assert circs[1].data_room(sid) == 500 and circs[1].data_room(sid + 1) == 0
+    chunks = [bytes([i % 256]) * (498 if i % 7 else i % 499) for i in range(150)]
+    for chunk in chunks:
+        circs[0].send_data(sid, chunk)
+    singles = [cell.payload for cell in circs[0].cells_to_send()]
+    run = circs[1].send_data_run(sid, chunks)
+    assert run == b"".join(singles) and circs[1].cells_to_send() == []
+    assert circs[1].package.statistics() == circs[0].package.statistics()
+    assert circs[1].data_room(sid) == circs[0].data_room(sid) == 350
+    assert circs[1].statistics() == circs[0].statistics()
+    received = []
+    for start in range(0, len(run), 509):
+        for event in client.handle_cell(C.RELAY, run[start:start + 509]):
+            assert isinstance(event, StreamMessage)
+            received.append(event.message)
+    assert received == [Data(chunk) for chunk in chunks]
+    [(command, payload)] = client.cells_to_send()  # the circuit SENDME after 100 cells
+    for circ in circs:
+        assert circ.from_prev(command, payload) == [StreamWindowOpened(0)]
+    with pytest.raises(ValueError):
+        circs[1].send_data_run(sid, [b"x"] * 351)

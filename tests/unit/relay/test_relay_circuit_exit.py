@@ -6,10 +6,11 @@ import asyncio
 import ipaddress
 import socket
 import zlib
+from collections.abc import Sequence
 
 from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.cells.relay_msgs import Connected, Data, End, EndReason, Resolved
-from zwiebel.features.relay.exit import DNS_TTL, ExitHandler
+from zwiebel.features.relay.exit import DNS_TTL, ExitHandler, _Edge
 from zwiebel.netdoc.policy import ExitPolicy
 from zwiebel.proto.relay_streams import (
     BeginDirRequested,
@@ -32,11 +33,11 @@ class Recorder:
     def send(self, msg: RelayMessage, stream_id: int) -> None:
         self.sent.append((stream_id, msg))
 
-    def can_send_data(self, stream_id: int) -> bool:
-        return True
+    def data_room(self, stream_id: int) -> int:
+        return 1000
 
-    def send_data(self, stream_id: int, data: bytes) -> None:
-        self.sent.append((stream_id, Data(data)))
+    def send_data_run(self, stream_id: int, chunks: Sequence[bytes]) -> None:
+        self.sent.extend((stream_id, Data(chunk)) for chunk in chunks)
 
     def forget_stream(self, stream_id: int) -> None:
         pass
@@ -130,3 +131,37 @@ def test_begin_dir_without_cache_is_notdirectory() -> None:
     rec = Recorder()
     _exit().on_stream_event(rec, BeginDirRequested(6))
     assert rec.sent == [(6, End(EndReason.NOTDIRECTORY))]
+
+
+class _Windowed(Recorder):
+    """A recorder whose package windows allow `room` more DATA cells."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+        self.runs: list[int] = []
+
+    def data_room(self, stream_id: int) -> int:
+        return self.room
+
+    def send_data_run(self, stream_id: int, chunks: Sequence[bytes]) -> None:
+        assert len(chunks) <= self.room
+        self.room -= len(chunks)
+        self.runs.append(len(chunks))
+        super().send_data_run(stream_id, chunks)
+
+
+def test_pump_packages_what_the_windows_allow_in_one_call() -> None:
+    """498-byte chunks in order, one call per pump, the rest kept until a SENDME."""
+    data = bytes(range(256)) * 8
+    circuit = _Windowed(room=3)
+    edge = _Edge(circuit, 5)
+    edge.outbuf += data
+    edge.eof = True
+    edge.pump()
+    assert circuit.runs == [3] and bytes(edge.outbuf) == data[3 * 498:]
+    circuit.room = 100
+    edge.pump()
+    assert circuit.runs == [3, 2]
+    assert [msg for _, msg in circuit.sent] == [
+        Data(data[i:i + 498]) for i in range(0, len(data), 498)] + [End(EndReason.DONE)]

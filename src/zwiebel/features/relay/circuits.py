@@ -11,6 +11,8 @@ consecutive RELAY cells from the next hop of one circuit (the bulk of a download
 relayed toward the client in one piece: one AES call for the run
 (`RelayCircuit.relay_backward_run`) and one append to the previous connection's output
 (`OrConnection.send_cell_run`). Every other cell goes through `cell_received` one by one.
+At the exit, the DATA cells one pump of a stream packages are sealed with one AES call and
+appended in one piece too (`CircuitHandle.send_data_run`).
 
 Rules from tor 0.4.9 (`command.c`, `circuitbuild_relay.c`): a create cell with circuit ID
 0 or an ID already in use is dropped; creates are refused with DESTROY when hibernating
@@ -25,11 +27,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from zwiebel.cells.circuit import Destroy, DestroyReason
+from zwiebel.cells.circuit import CELL_PAYLOAD_LEN, Destroy, DestroyReason
 from zwiebel.cells.framing import MIN_WIDE_CIRCID_VERSION, ChannelCommand, RawCell
 from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.encoding import b16
@@ -76,14 +78,24 @@ class CircuitHandle:
         self._entry.circ.send_to_client(msg, stream_id)
         self._table.flush(self._entry)
 
-    def can_send_data(self, stream_id: int) -> bool:
-        """True if the SENDME windows allow one more DATA cell on the stream."""
-        return self._entry.circ.can_send_data(stream_id)
+    def data_room(self, stream_id: int) -> int:
+        """How many DATA cells the SENDME windows allow on the stream now."""
+        return self._entry.circ.data_room(stream_id)
 
-    def send_data(self, stream_id: int, data: bytes) -> None:
-        """Originate one DATA cell (at most 498 bytes)."""
-        self._entry.circ.send_data(stream_id, data)
-        self._table.flush(self._entry)
+    def send_data_run(self, stream_id: int, chunks: Sequence[bytes]) -> None:
+        """Originate one DATA cell per chunk (at most `data_room` of them, 498 bytes
+        each at most): one AES call, one append to the previous channel's output."""
+        entry = self._entry
+        self._table.flush(entry)
+        run = entry.circ.send_data_run(stream_id, chunks)
+        if not run:
+            return
+        prev = entry.prev
+        if prev.link_version >= MIN_WIDE_CIRCID_VERSION:
+            prev.send_cell_run(entry.prev_id, _RELAY, run)
+            return
+        for start in range(0, len(run), CELL_PAYLOAD_LEN):
+            prev.send_cell(entry.prev_id, _RELAY, run[start:start + CELL_PAYLOAD_LEN])
 
     def forget_stream(self, stream_id: int) -> None:
         """The edge is done with a stream it did not END (RESOLVE answered)."""
