@@ -279,12 +279,29 @@ class RealTorNetwork(NetworkView):
     def wait_for_relay(self, fingerprint: str,
                        flags: Iterable[str] = ("Running", "Valid"),
                        timeout: float = 90.0) -> float:
-        """Wait until every authority's consensus lists ``fingerprint`` with ``flags``;
-        return the seconds waited."""
+        """Wait until every authority's consensus lists ``fingerprint`` with ``flags``,
+        and every relay of the network holds such a consensus (a tor exit refuses
+        streams arriving from a relay missing from its own consensus: "open a stream
+        from unknown relay"); return the seconds waited."""
         wanted = {fingerprint.upper(): frozenset(flags)}
         checks = [self._dirport_check(a.dir_port, wanted) for a in self.authorities]
+        checks += [self._relay_knows(node, wanted) for node in self.middles + self.exits]
         return ready.wait_for(ready.all_of(*checks), time.monotonic() + timeout,
                               f"relay {fingerprint} in the consensus", self._health)
+
+    def _relay_knows(self, node: TorNode,
+                     wanted: Mapping[str, frozenset[str]]) -> ready.Condition:
+        """``node``'s consensus lists ``wanted``; nudges it while it is behind."""
+        nudger = ready.Nudger(node.control_port, node.cookie_path)
+
+        def check() -> str | None:
+            missing = ready.node_directory_complete(node.control_port, node.cookie_path,
+                                                    wanted, False, False)
+            if missing is not None:
+                nudger.behind()
+            return missing
+
+        return check
 
     def external_slot(self, index: int, nickname: str,
                       exit_relay: bool = False) -> ExternalRelaySlot:
