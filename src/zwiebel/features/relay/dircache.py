@@ -6,8 +6,11 @@ descriptors; other consensus, key and descriptor documents are fetched from a
 directory server once and kept for a minute (a tor relay caches both consensus
 flavors itself). Anything else gets 404, as tor answers for documents it lacks.
 On a directory authority, `overlay` answers first with the authority's own documents
-(zwiebel.features.dirauth). Deliberately not here: consensus diffs, votes, extra-info
-of other relays.
+(zwiebel.features.dirauth), and nothing is fetched for others: an authority asking the
+authorities (itself among them) for a document it lacks would ask itself again, stream
+after stream, until its first consensus exists.
+
+Deliberately not here: consensus diffs, votes, extra-info of other relays.
 """
 
 from __future__ import annotations
@@ -39,8 +42,7 @@ class DirCacheServer:
         """The document for `path` (without ".z"), or None."""
         if self.overlay is not None:
             found = self.overlay(path)
-            if found is not None:
-                return found
+            return found if found is not None else self._local(path)
         local = self._local(path)
         if local is not None or not path.startswith(_FETCHABLE):
             return local
