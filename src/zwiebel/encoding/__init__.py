@@ -7,6 +7,7 @@ about cells or documents.
 """
 
 from zwiebel.encoding.bytes import ParseError, Reader, Writer
-from zwiebel.encoding.text import b16, b64_nopad, unb16, unb64
+from zwiebel.encoding.text import b16, b64_nopad, decode_list, unb16, unb64
 
-__all__ = ["ParseError", "Reader", "Writer", "b16", "b64_nopad", "unb16", "unb64"]
+__all__ = ["ParseError", "Reader", "Writer", "b16", "b64_nopad", "decode_list", "unb16",
+           "unb64"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 
 from zwiebel.encoding.bytes import ParseError
 
@@ -34,3 +35,19 @@ def unb64(text: str) -> bytes:
         return base64.b64decode(clean, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ParseError("bad base64") from exc
+
+
+def decode_list(text: str, sep: str, decode: Callable[[str], bytes]) -> list[bytes]:
+    """The well-formed keys of a list such as a directory URL's "D1+D2" or "D1-D2":
+    empty and malformed parts are skipped, as tor's dir_split_resource_into_fingerprints
+    drops what it cannot decode."""
+    out = []
+    for part in text.split(sep):
+        if not part:
+            continue
+        try:
+            out.append(decode(part))
+        except ParseError:
+            continue
+    return out
+

@@ -13,10 +13,10 @@ Deliberately not here: consensus diffs (clients fall back to the full document).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from zwiebel.encoding import decode_list, unb16, unb64
 from zwiebel.features.dirauth.round import VotingRound
 from zwiebel.netdoc.vote import Vote
 
@@ -48,27 +48,6 @@ class ServedDocs:
     own_server: Callable[[], str | None] = lambda: None
 
 
-def _split(text: str, sep: str, decode: Callable[[str], bytes | None]) -> list[bytes]:
-    keys = (decode(part) for part in text.split(sep) if part)
-    return [k for k in keys if k is not None]
-
-
-def unhex(text: str) -> bytes | None:
-    """Upper- or lower-case hex, or None."""
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        return None
-
-
-def unb64(text: str) -> bytes | None:
-    """Unpadded base64 (how microdescriptor digests appear in URLs), or None."""
-    try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except ValueError:
-        return None
-
-
 def _join(found: Iterable[str | None]) -> bytes | None:
     texts = [t for t in found if t]
     return "".join(texts).encode() if texts else None
@@ -95,7 +74,7 @@ class AuthorityDocuments:
             return self._descriptors(path[len("/tor/extra/"):], self.docs.extras,
                                      self.docs.extras_by_id, own=False)
         if path.startswith("/tor/micro/d/"):
-            digests = _split(path[len("/tor/micro/d/"):], "-", unb64)
+            digests = decode_list(path[len("/tor/micro/d/"):], "-", unb64)
             return _join(self.docs.micro.get(d) for d in digests)
         return None
 
@@ -125,7 +104,7 @@ class AuthorityDocuments:
 
     @staticmethod
     def _votes_by_digest(rest: str, votes: tuple[Vote, ...]) -> bytes | None:
-        wanted = set(_split(rest, "+", unhex))
+        wanted = set(decode_list(rest, "+", unb16))
         return _join(v.raw for v in votes if v.digest in wanted)
 
     def _keys(self, rest: str) -> bytes | None:
@@ -135,18 +114,14 @@ class AuthorityDocuments:
         if rest == "authority":
             return _join([self.docs.own_cert])
         if rest.startswith("fp/"):
-            return _join(certs.get(i) for i in _split(rest[3:], "+", unhex))
+            return _join(certs.get(i) for i in decode_list(rest[3:], "+", unb16))
         if rest.startswith("fp-sk/"):
             return self._keys_by_pair(rest[6:])
         return None
 
     def _keys_by_pair(self, rest: str) -> bytes | None:
-        wanted = set()
-        for pair in rest.split("+"):
-            ident, _, _sk = pair.partition("-")
-            key = unhex(ident)
-            if key is not None:
-                wanted.add(key)
+        idents = "+".join(pair.partition("-")[0] for pair in rest.split("+"))
+        wanted = set(decode_list(idents, "+", unb16))
         return _join(self.docs.certs.get(i) for i in sorted(wanted))
 
     def _descriptors(self, rest: str, by_digest: Mapping[bytes, str],
@@ -156,8 +131,8 @@ class AuthorityDocuments:
         if rest == "authority" and own:
             return _join([self.docs.own_server()])
         if rest.startswith("d/"):
-            return _join(by_digest.get(d) for d in _split(rest[2:], "+", unhex))
+            return _join(by_digest.get(d) for d in decode_list(rest[2:], "+", unb16))
         if rest.startswith("fp/"):
-            digests = (by_id.get(i) for i in _split(rest[3:], "+", unhex))
+            digests = (by_id.get(i) for i in decode_list(rest[3:], "+", unb16))
             return _join(by_digest.get(d) for d in digests if d is not None)
         return None

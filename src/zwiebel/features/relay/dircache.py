@@ -15,10 +15,10 @@ Deliberately not here: consensus diffs, votes, extra-info of other relays.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable
 
+from zwiebel.encoding import decode_list, unb16, unb64
 from zwiebel.features.relay.descriptor import DescriptorSet
 from zwiebel.managers.directory import DirectoryManager
 
@@ -69,26 +69,12 @@ class DirCacheServer:
         if path.startswith("/tor/keys/"):
             return self._dir.cached_certs()
         if path.startswith("/tor/micro/d/"):
-            return self._documents(path[len("/tor/micro/d/"):].split("-"), _unb64)
+            return self._documents(decode_list(path[len("/tor/micro/d/"):], "-", unb64))
         if path.startswith("/tor/server/d/"):
-            return self._documents(path[len("/tor/server/d/"):].split("+"), _unhex)
+            return self._documents(decode_list(path[len("/tor/server/d/"):], "+", unb16))
         return None
 
-    def _documents(self, keys: list[str], decode: Callable[[str], bytes | None]) -> bytes | None:
+    def _documents(self, keys: list[bytes]) -> bytes | None:
         docs = self._dir.documents()
-        found = [docs[d].raw for d in map(decode, keys) if d is not None and d in docs]
+        found = [docs[d].raw for d in keys if d in docs]
         return "".join(found).encode() if found else None
-
-
-def _unb64(text: str) -> bytes | None:
-    try:
-        return base64.b64decode(text + "=" * (-len(text) % 4))
-    except ValueError:
-        return None
-
-
-def _unhex(text: str) -> bytes | None:
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        return None
