@@ -21,7 +21,6 @@ import ipaddress
 import os
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -29,6 +28,7 @@ from typing import Any, cast
 import pytest
 
 from tests.support.fetch import curl_via_socks
+from tests.support.relaynet import http_fetch, small_open_network
 from zwiebel.features.relay import RelayFeature, RelaySettings
 from zwiebel.features.relay.descriptor import DescriptorInputs, build_descriptors
 from zwiebel.features.relay.exit import DirCache
@@ -36,9 +36,6 @@ from zwiebel.features.relay.keys import RelayKeys
 from zwiebel.netdoc.policy import ExitPolicy
 from zwiebel.runtime.dirpost import post_dirport
 from zwiebel.testnet.fileserver import FileServer
-from zwiebel.testnet.keys import TorToolError
-from zwiebel.testnet.layout import ExitPolicyMode
-from zwiebel.testnet.ready import NetworkError
 from zwiebel.testnet.realtor import RealTorNetwork
 
 pytestmark = [pytest.mark.interop]
@@ -56,32 +53,16 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FileServer]:
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealTorNetwork]:
-    net = RealTorNetwork(tmp_path_factory.mktemp("v6_net"), BASE_PORT, authorities=1,
-                         middles=2, exits=1, exit_policy=ExitPolicyMode.OPEN,
-                         with_client=False)
-    try:
-        net.start()
-    except (TorToolError, NetworkError) as exc:
-        pytest.fail(f"the private tor network did not come up: {exc}", pytrace=False)
-    try:
+    with small_open_network(tmp_path_factory.mktemp("v6_net"), BASE_PORT) as net:
         yield net
-    finally:
-        net.stop()
 
-
-def _http_fetch(port: int, path: str) -> bytes | None:
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=20) as reply:
-            return bytes(reply.read())
-    except OSError:
-        return None
 
 
 def _cache(descriptor: bytes, dir_port: int) -> DirCache:
     async def lookup(path: str) -> bytes | None:
         if path == "/tor/server/authority":
             return descriptor
-        return await asyncio.to_thread(_http_fetch, dir_port, path)
+        return await asyncio.to_thread(http_fetch, dir_port, path)
     return lookup
 
 
@@ -135,7 +116,7 @@ def test_ipv6_orport_with_real_tor(tmp_path: Path, files: FileServer,
             await asyncio.to_thread(network.wait_for_relay, keys.fingerprint_hex,
                                     ("Running", "Valid"), 120)
             served = await asyncio.to_thread(
-                _http_fetch, auth_port, f"/tor/server/fp/{keys.fingerprint_hex}")
+                http_fetch, auth_port, f"/tor/server/fp/{keys.fingerprint_hex}")
             assert served is not None and f"\nor-address [{HOST6}]:{PORT6}\n".encode() in served
             proc = subprocess.Popen(["tor", "-f", str(torrc)], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)

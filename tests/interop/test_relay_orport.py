@@ -28,7 +28,6 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -36,6 +35,7 @@ from typing import Any, cast
 import pytest
 
 from tests.support.fetch import curl_via_socks
+from tests.support.relaynet import http_fetch, small_open_network
 from zwiebel.cells.relay_msgs import EndReason
 from zwiebel.crypto.keys import X25519Private
 from zwiebel.features.relay import RelayFeature, RelaySettings
@@ -49,9 +49,6 @@ from zwiebel.runtime.circuit import Circuit
 from zwiebel.runtime.dirpost import post_dirport
 from zwiebel.runtime.stream import Stream, StreamClosed
 from zwiebel.testnet.fileserver import FileServer
-from zwiebel.testnet.keys import TorToolError
-from zwiebel.testnet.layout import ExitPolicyMode
-from zwiebel.testnet.ready import NetworkError
 from zwiebel.testnet.realtor import RealTorNetwork
 
 pytestmark = [pytest.mark.interop]
@@ -248,31 +245,15 @@ def _authority_proxy(dir_port: int, descriptor: bytes) -> DirCache:
     async def lookup(path: str) -> bytes | None:
         if path == "/tor/server/authority":
             return descriptor
-        return await asyncio.to_thread(_http_fetch, dir_port, path)
+        return await asyncio.to_thread(http_fetch, dir_port, path)
     return lookup
 
-
-def _http_fetch(port: int, path: str) -> bytes | None:
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=20) as reply:
-            return bytes(reply.read())
-    except OSError:
-        return None
 
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealTorNetwork]:
-    net = RealTorNetwork(tmp_path_factory.mktemp("relay_net"), BASE_PORT, authorities=1,
-                         middles=2, exits=1, exit_policy=ExitPolicyMode.OPEN,
-                         with_client=False)
-    try:
-        net.start()
-    except (TorToolError, NetworkError) as exc:
-        pytest.fail(f"the private tor network did not come up: {exc}", pytrace=False)
-    try:
+    with small_open_network(tmp_path_factory.mktemp("relay_net"), BASE_PORT) as net:
         yield net
-    finally:
-        net.stop()
 
 
 def _bridge_client_torrc(data: Path, net: RealTorNetwork, bridge_port: int,

@@ -22,7 +22,6 @@ import ipaddress
 import os
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -30,6 +29,7 @@ from typing import Any, cast
 import pytest
 
 from tests.support.fetch import curl_via_socks
+from tests.support.relaynet import http_fetch, small_open_network
 from zwiebel.features.relay import RelayFeature, RelaySettings
 from zwiebel.features.relay.descriptor import DescriptorInputs, build_descriptors
 from zwiebel.features.relay.exit import DirCache
@@ -37,9 +37,6 @@ from zwiebel.features.relay.keys import RelayKeys
 from zwiebel.features.relay.keys_rotation import SigningKeyRenewer
 from zwiebel.netdoc.policy import ExitPolicy
 from zwiebel.testnet.fileserver import FileServer
-from zwiebel.testnet.keys import TorToolError
-from zwiebel.testnet.layout import ExitPolicyMode
-from zwiebel.testnet.ready import NetworkError
 from zwiebel.testnet.realtor import RealTorNetwork
 
 pytestmark = [pytest.mark.interop]
@@ -57,25 +54,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FileServer]:
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealTorNetwork]:
-    net = RealTorNetwork(tmp_path_factory.mktemp("rot_net"), BASE_PORT, authorities=1,
-                         middles=2, exits=1, exit_policy=ExitPolicyMode.OPEN,
-                         with_client=False)
-    try:
-        net.start()
-    except (TorToolError, NetworkError) as exc:
-        pytest.fail(f"the private tor network did not come up: {exc}", pytrace=False)
-    try:
+    with small_open_network(tmp_path_factory.mktemp("rot_net"), BASE_PORT) as net:
         yield net
-    finally:
-        net.stop()
 
-
-def _http_fetch(port: int, path: str) -> bytes | None:
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=20) as reply:
-            return bytes(reply.read())
-    except OSError:
-        return None
 
 
 class Bridge:
@@ -98,7 +79,7 @@ class Bridge:
                                           ExitPolicy.from_config(["reject *:*"]))
                 now = dt.datetime.now(dt.UTC)
                 return build_descriptors(self.keys, inputs, now).server.encode()
-            return await asyncio.to_thread(_http_fetch, self.dir_port, path)
+            return await asyncio.to_thread(http_fetch, self.dir_port, path)
         return lookup
 
     def renew_signing_key(self) -> None:
