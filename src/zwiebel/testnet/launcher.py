@@ -56,7 +56,6 @@ from zwiebel.testnet.torrc import (
 )
 from zwiebel.testnet.view import RUNNING, RUNNING_EXIT
 
-PORT_WAIT = 30.0
 ZWIEBEL_DEFAULTS = "torrc-defaults"
 TOR_DEFAULTS = "torrc-defaults-tor"
 
@@ -195,13 +194,7 @@ class Launcher:
                                       node.data_dir)
 
     def _wait_ports_free(self) -> None:
-        ports = [p for n in self.nodes.values() for p in n.spec.ports()]
-
-        def free() -> str | None:
-            busy = [p for p in ports if not ready.port_free(HOST, p)]
-            return f"ports in use on {HOST}: {busy}" if busy else None
-
-        ready.wait_for(free, time.monotonic() + PORT_WAIT, "the network's ports")
+        ready.wait_ports_free(HOST, (p for n in self.nodes.values() for p in n.spec.ports()))
 
     # -- phases 2-5: processes and readiness --------------------------------------
 

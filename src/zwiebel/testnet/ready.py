@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from zwiebel.testnet.dirpoll import (
@@ -151,3 +151,18 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+#: Seconds to wait for a network's ports to be free (a previous run's sockets closing).
+PORT_WAIT = 30.0
+
+
+def wait_ports_free(host: str, ports: Iterable[int], timeout: float = PORT_WAIT) -> None:
+    """Bounded wait until every port can be bound on ``host``; NetworkError if not."""
+    wanted = list(ports)
+
+    def free() -> str | None:
+        busy = [p for p in wanted if not port_free(host, p)]
+        return f"ports in use on {host}: {busy}" if busy else None
+
+    wait_for(free, time.monotonic() + timeout, "the network's ports")

@@ -48,7 +48,6 @@ from zwiebel.testnet.torrc import (
 )
 from zwiebel.testnet.view import NetworkView
 
-PORT_WAIT = 30.0
 DEFAULT_TIMING = Timing()
 
 
@@ -172,13 +171,7 @@ class RealTorNetwork(NetworkView):
         return render_torrc(node.spec, node.data_dir, self._ctx, self.exit_fingerprints())
 
     def _wait_ports_free(self) -> None:
-        ports = [p for n in self.nodes.values() for p in n.spec.ports()]
-
-        def free() -> str | None:
-            busy = [p for p in ports if not ready.port_free(HOST, p)]
-            return f"ports in use on {HOST}: {busy}" if busy else None
-
-        ready.wait_for(free, time.monotonic() + PORT_WAIT, "the network's ports")
+        ready.wait_ports_free(HOST, (p for n in self.nodes.values() for p in n.spec.ports()))
 
     def _launch(self, nodes: Iterable[TorNode]) -> None:
         for node in nodes:
