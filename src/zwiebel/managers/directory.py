@@ -266,8 +266,6 @@ class DirectoryManager:
     def _has_enough(self) -> bool:
         if self.consensus is None or not is_reasonably_live(self.consensus, utcnow()):
             return False
-        if self.consensus.valid_until < utcnow():
-            return False
         wanted = self._digests(self.consensus)
         return bool(wanted) and all(d in self._docs for d in wanted)
 
