@@ -59,9 +59,9 @@ async def _create_fast(channel: Channel) -> None:
     loop = asyncio.get_running_loop()
     reply: asyncio.Future[tuple[int, bytes]] = loop.create_future()
 
-    def on_cell(command: int, payload: bytes) -> None:
+    def on_cell(cells: list[tuple[int, bytes]]) -> None:
         if not reply.done():
-            reply.set_result((command, payload))
+            reply.set_result(cells[0])
 
     def on_close(reason: str) -> None:
         if not reply.done():

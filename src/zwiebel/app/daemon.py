@@ -45,6 +45,7 @@ from zwiebel.managers.directory import DirectoryError, DirectoryManager
 from zwiebel.managers.events import EventBus, SignalEvent, StatusEvent, bootstrap_status
 from zwiebel.runtime.circuit import CircuitError
 from zwiebel.runtime.clock import monotonic
+from zwiebel.runtime.eventloop import loop_factory
 from zwiebel.runtime.limits import LimitError, install_accept_guard, raise_fd_limit
 from zwiebel.socks import SocksOptions
 
@@ -59,7 +60,8 @@ class StartupError(Exception):
 def run(options: Options) -> int:
     """Run until stopped; returns the exit status."""
     try:
-        return asyncio.run(_main(options))
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            return runner.run(_main(options))
     except KeyboardInterrupt:
         return 0
     except StartupError as exc:

@@ -1,14 +1,17 @@
 """Hash functions and running digests (tor-spec 0.3, 6.1).
 
-A `RunningDigest` is the relay-cell integrity digest: it is seeded once with Df/Db
-and updated with every relay cell; tor reads its value at any point without finalising
-it, which hashlib's `copy()` gives us.
+A running digest (`running_digest`) is the relay-cell integrity digest: it is seeded
+once with Df/Db and updated with every relay cell; tor reads its value at any point
+without finalising it, as hashlib's `digest()` does; a trial update runs on a `copy()`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as HashObject
 
 DIGEST_LEN = 20
 
@@ -33,26 +36,11 @@ def shake256(data: bytes, length: int) -> bytes:
     return hashlib.shake_256(data).digest(length)
 
 
-class RunningDigest:
-    """A hash that is updated cell by cell and read without being finalised."""
-
-    __slots__ = ("_h",)
-
-    def __init__(self, algorithm: Literal["sha1", "sha3_256"], seed: bytes = b"") -> None:
-        self._h = hashlib.new(algorithm)
-        if seed:
-            self._h.update(seed)
-
-    def update(self, data: bytes | bytearray | memoryview) -> None:
-        """Feed more bytes."""
-        self._h.update(data)
-
-    def digest(self) -> bytes:
-        """The digest of everything fed so far; the state keeps running."""
-        return self._h.copy().digest()
-
-    def copy(self) -> RunningDigest:
-        """An independent copy of the current state."""
-        clone = RunningDigest.__new__(RunningDigest)
-        clone._h = self._h.copy()
-        return clone
+def running_digest(algorithm: Literal["sha1", "sha3_256"], seed: bytes = b"") -> HashObject:
+    """A hash updated cell by cell and read without being finalised: hashlib's
+    `digest()` leaves the object running, and `copy()` gives a trial state. The hot
+    relay-crypto loops use the hashlib object itself (no wrapper calls per cell)."""
+    h = hashlib.new(algorithm)
+    if seed:
+        h.update(seed)
+    return h

@@ -13,6 +13,7 @@ sends DESTROY with reason PROTOCOL and tears the circuit down.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -27,7 +28,7 @@ from zwiebel.cells.circuit import (
 )
 from zwiebel.cells.framing import ChannelCommand
 from zwiebel.cells.linkspec import LinkSpecifier
-from zwiebel.cells.relay import RELAY_DATA_MAX
+from zwiebel.cells.relay import RELAY_DATA_MAX, RelayCommand
 from zwiebel.cells.relay_ctrl import Extend2, Extended2, Sendme, Truncated
 from zwiebel.cells.relay_message import RelayMessage, decode_cell, encode_message
 from zwiebel.cells.relay_msgs import Data, End
@@ -35,7 +36,7 @@ from zwiebel.crypto import Rng
 from zwiebel.encoding import ParseError
 from zwiebel.proto.handshake import fast, ntor
 from zwiebel.proto.handshake.keys import KeyMaterial
-from zwiebel.proto.relaycrypto import ClientCryptoPath
+from zwiebel.proto.relaycrypto import ClientCryptoPath, UnrecognizedCellError
 from zwiebel.proto.sendme import (
     CircuitDeliverWindow,
     CircuitPackageWindow,
@@ -46,6 +47,8 @@ from zwiebel.proto.sendme import (
 
 #: tor sends at most this many RELAY_EARLY cells per circuit (tor-spec 5.6).
 MAX_RELAY_EARLY = 8
+_RELAY = int(ChannelCommand.RELAY)
+_DATA = int(RelayCommand.DATA)
 
 
 class CircuitState(Enum):
@@ -70,6 +73,16 @@ class StreamMessage:
     hop: int
     stream_id: int
     message: RelayMessage
+
+
+@dataclass(slots=True)
+class DataReceived:
+    """DATA for stream `stream_id` from hop `hop`: the bodies of consecutive cells of
+    one read, in order (one event for a run, not one per cell)."""
+
+    hop: int
+    stream_id: int
+    chunks: list[bytes]
 
 
 @dataclass(frozen=True)
@@ -102,7 +115,8 @@ class CircuitFailed:
 
 
 CircuitEvent = (
-    HopAdded | StreamMessage | WindowOpened | CircuitTruncated | CircuitDestroyed | CircuitFailed
+    HopAdded | StreamMessage | DataReceived | WindowOpened | CircuitTruncated
+    | CircuitDestroyed | CircuitFailed
 )
 
 
@@ -246,11 +260,31 @@ class ClientCircuit:
     # -- receiving --------------------------------------------------------------
     def handle_cell(self, command: int, payload: bytes) -> list[CircuitEvent]:
         """Process one cell from the channel."""
+        return self.handle_cells([(command, payload)])
+
+    def handle_cells(self, cells: Sequence[tuple[int, bytes]]) -> list[CircuitEvent]:
+        """Process the cells of one channel read, in order. A run of RELAY cells is
+        deciphered with one AES call per hop, and consecutive DATA for one stream
+        becomes one `DataReceived`. A protocol violation ends the list with
+        `CircuitFailed`, after the events of the cells before it."""
+        events: list[CircuitEvent] = []
         try:
-            return self._handle(command, payload)
+            index, count = 0, len(cells)
+            while index < count:
+                command, payload = cells[index]
+                if command != _RELAY:
+                    events += self._handle(command, payload)
+                    index += 1
+                    continue
+                end = index + 1
+                while end < count and cells[end][0] == _RELAY:
+                    end += 1
+                self._on_relay_run([cell[1] for cell in cells[index:end]], events)
+                index = end
         except (ParseError, FlowControlViolation) as exc:
             self.state = CircuitState.CLOSED
-            return [CircuitFailed(str(exc))]
+            events.append(CircuitFailed(str(exc)))
+        return events
 
     def _handle(self, command: int, payload: bytes) -> list[CircuitEvent]:
         if command in (ChannelCommand.RELAY, ChannelCommand.RELAY_EARLY):
@@ -266,10 +300,29 @@ class ClientCircuit:
         raise ParseError(f"unexpected cell command {command} on a client circuit")
 
     def _on_relay(self, payload: bytes) -> list[CircuitEvent]:
-        hop, body = self._crypto.decrypt_inbound(payload)
+        events: list[CircuitEvent] = []
+        self._on_relay_run([payload], events)
+        return events
+
+    def _on_relay_run(self, payloads: list[bytes], events: list[CircuitEvent]) -> None:
+        for hop, body, digest in self._crypto.decrypt_inbound_many(payloads):
+            if hop < 0 or hop >= len(self._hops):  # none, or truncated earlier in the run
+                raise UnrecognizedCellError("inbound relay cell not recognized by any hop")
+            if body[0] == _DATA:
+                length = (body[9] << 8) | body[10]
+                if length <= RELAY_DATA_MAX:
+                    stream_id = (body[3] << 8) | body[4]
+                    self._on_data(hop, stream_id, bytes(body[11:11 + length]), digest, events)
+                    continue
+            events += self._on_message(hop, bytes(body))
+
+    def _on_message(self, hop: int, body: bytes) -> list[CircuitEvent]:
         stream_id, msg = decode_cell(body)
         if isinstance(msg, Data):
-            return self._on_data(hop, stream_id, msg)
+            events: list[CircuitEvent] = []
+            self._on_data(hop, stream_id, msg.data, self._crypto.last_backward_digest(hop),
+                          events)
+            return events
         if isinstance(msg, Sendme):
             return self._on_sendme(hop, stream_id, msg)
         if isinstance(msg, Extended2):
@@ -282,16 +335,22 @@ class ClientCircuit:
             self._streams.pop(stream_id, None)
         return [StreamMessage(hop, stream_id, msg)]
 
-    def _on_data(self, hop: int, stream_id: int, msg: Data) -> list[CircuitEvent]:
-        self.bytes_received += len(msg.data)
-        digest = self._crypto.last_backward_digest(hop)
+    def _on_data(self, hop: int, stream_id: int, data: bytes, digest: bytes,
+                 events: list[CircuitEvent]) -> None:
+        """Account one DATA cell (`digest`: the running digest right after it, for the
+        circuit SENDME v1 it may trigger) and add its body to the events."""
+        self.bytes_received += len(data)
         circ_sendme = self._hops[hop].deliver.on_data_received(digest)
         if circ_sendme is not None:
             self.send_message(circ_sendme, 0, hop)
         windows = self._streams.get(stream_id)
         if windows is not None:
             windows.deliver.on_data_received(outbuf_full=True)
-        return [StreamMessage(hop, stream_id, msg)]
+        last = events[-1] if events else None
+        if type(last) is DataReceived and last.stream_id == stream_id and last.hop == hop:
+            last.chunks.append(data)
+        else:
+            events.append(DataReceived(hop, stream_id, [data]))
 
     def _on_sendme(self, hop: int, stream_id: int, msg: Sendme) -> list[CircuitEvent]:
         if stream_id == 0:

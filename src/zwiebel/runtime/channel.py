@@ -16,8 +16,9 @@ import asyncio
 import ipaddress
 import logging
 from collections.abc import Callable
+from typing import cast
 
-from zwiebel.cells.framing import CellDecoder, ChannelCommand, encode_cell
+from zwiebel.cells.framing import CellDecoder, ChannelCommand, RawCell, encode_cell
 from zwiebel.encoding import ParseError, b16
 from zwiebel.proto.channel import (
     CellReceived,
@@ -33,7 +34,7 @@ from zwiebel.runtime.tls import client_context
 log = logging.getLogger("zwiebel")
 
 #: Called with (command, payload) for each cell on a circuit; None when the channel dies.
-CellSink = Callable[[int, bytes], None]
+CellSink = Callable[[list[tuple[int, bytes]]], None]
 #: Called once when the channel closes, with a reason.
 CloseSink = Callable[[str], None]
 
@@ -80,10 +81,9 @@ class Channel(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Start the link handshake: send VERSIONS."""
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # also uvloop's, not a subclass
         self.local_port = int((transport.get_extra_info("sockname") or ("?", 0))[1])
-        self._shaper = shaper_for(transport, self.host, False, self._bandwidth_pressure)
+        self._shaper = shaper_for(self._transport, self.host, False, self._bandwidth_pressure)
         ssl_obj = transport.get_extra_info("ssl_object")
         cert = ssl_obj.getpeercert(binary_form=True) if ssl_obj is not None else None
         if not cert:
@@ -110,8 +110,7 @@ class Channel(asyncio.Protocol):
         except ParseError as exc:
             self._fail(f"bad cell framing: {exc}")
             return
-        for circ_id, command, payload in cells:
-            self._dispatch(circ_id, command, payload)
+        self._dispatch_run(cells)
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Tell every circuit on this channel that it is gone."""
@@ -155,9 +154,7 @@ class Channel(asyncio.Protocol):
         self._decoder = self._initiator.take_decoder()
         if not self.ready.done():
             self.ready.set_result(event)
-        leftover = self._decoder.feed(b"")
-        for circ_id, command, payload in leftover:
-            self._dispatch(circ_id, command, payload)
+        self._dispatch_run(self._decoder.feed(b""))
 
     # -- circuits -------------------------------------------------------------
     def is_open(self) -> bool:
@@ -211,10 +208,26 @@ class Channel(asyncio.Protocol):
         fp = b16(self.expected_rsa_id or self.peer_rsa_id or b"") or "?"
         return f"${fp} at {self.host}:{self.port}"
 
+    def _dispatch_run(self, cells: list[RawCell]) -> None:
+        """Hand each circuit its consecutive cells of one read in one call."""
+        index, count = 0, len(cells)
+        while index < count:
+            circ_id = cells[index][0]
+            end = index + 1
+            while end < count and cells[end][0] == circ_id:
+                end += 1
+            entry = self._circuits.get(circ_id)
+            if entry is None:
+                for _, command, payload in cells[index:end]:
+                    self._dispatch(circ_id, command, payload)
+            else:
+                entry[0]([(cell[1], cell[2]) for cell in cells[index:end]])
+            index = end
+
     def _dispatch(self, circ_id: int, command: int, payload: bytes) -> None:
         entry = self._circuits.get(circ_id)
         if entry is not None:
-            entry[0](command, payload)
+            entry[0]([(command, payload)])
         elif command not in _IGNORED and command != ChannelCommand.DESTROY:
             log.debug("cell %d for unknown circuit %08x on %s", command, circ_id, self.describe())
 

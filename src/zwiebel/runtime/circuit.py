@@ -34,6 +34,7 @@ from zwiebel.proto.circuit import (
     CircuitFailed,
     CircuitTruncated,
     ClientCircuit,
+    DataReceived,
     HopAdded,
     StreamMessage,
     WindowOpened,
@@ -62,10 +63,10 @@ class CircuitTraffic:
     delivered_written: int = 0
     overhead_written: int = 0
 
-    def data_read(self, size: int) -> None:
-        """A DATA cell with ``size`` bytes arrived."""
+    def data_read(self, size: int, cells: int = 1) -> None:
+        """``cells`` DATA cells with ``size`` bytes in all arrived."""
         self.delivered_read += size
-        self.overhead_read += RELAY_DATA_MAX - size
+        self.overhead_read += RELAY_DATA_MAX * cells - size
 
     def data_written(self, size: int) -> None:
         """A DATA cell with ``size`` bytes was packaged."""
@@ -80,7 +81,7 @@ class Circuit:
         self.channel = channel
         self.global_id = global_id
         self.core = ClientCircuit(rng)
-        self.circ_id = channel.allocate_circuit(self._on_cell, self._on_channel_closed)
+        self.circ_id = channel.allocate_circuit(self._on_cells, self._on_channel_closed)
         self.path: list[RelayInfo] = []
         self.created_at = monotonic()
         self.time_created = utcnow()
@@ -264,15 +265,17 @@ class Circuit:
                 self.channel.send_cell(self.circ_id, command, payload)
                 self.traffic.written += CELL_PAYLOAD_LEN
 
-    def _on_cell(self, command: int, payload: bytes) -> None:
-        self.traffic.read += CELL_PAYLOAD_LEN
-        events = self.core.handle_cell(command, payload)
+    def _on_cells(self, cells: list[tuple[int, bytes]]) -> None:
+        self.traffic.read += CELL_PAYLOAD_LEN * len(cells)
+        events = self.core.handle_cells(cells)
         self._flush()
         for event in events:
             self._on_event(event)
 
     def _on_event(self, event: CircuitEvent) -> None:
-        if isinstance(event, StreamMessage):
+        if type(event) is DataReceived:
+            self._on_stream_data(event)
+        elif isinstance(event, StreamMessage):
             self._on_stream_message(event)
         elif isinstance(event, WindowOpened):
             targets = self._streams.values() if event.stream_id == 0 else [
@@ -289,6 +292,12 @@ class Circuit:
         elif isinstance(event, CircuitFailed):
             log.warning("Circuit %d: protocol violation: %s", self.global_id, event.reason)
             self.close(f"protocol violation: {event.reason}")
+
+    def _on_stream_data(self, event: DataReceived) -> None:
+        self.traffic.data_read(sum(map(len, event.chunks)), len(event.chunks))
+        stream = self._streams.get(event.stream_id)
+        if stream is not None:
+            stream.on_data(event.chunks)
 
     def _on_stream_message(self, event: StreamMessage) -> None:
         if isinstance(event.message, Data):

@@ -18,9 +18,35 @@ def monotonic() -> float:
     return time.monotonic()
 
 
+class _Pool:
+    """Bytes from the operating system's CSPRNG, read 64 KiB at a time and handed out
+    once each: cell padding asks for a few hundred bytes per SENDME, and a getrandom()
+    call for each was a visible share of a busy client (tor pads from its buffered
+    crypto_fast_rng for the same reason)."""
+
+    __slots__ = ("_buf", "_at")
+    SIZE = 64 * 1024
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._at = 0
+
+    def take(self, n: int) -> bytes:
+        if n > self.SIZE // 8:
+            return os.urandom(n)
+        if self._at + n > len(self._buf):
+            self._buf, self._at = os.urandom(self.SIZE), 0
+        out = self._buf[self._at:self._at + n]
+        self._at += n
+        return out
+
+
+_POOL = _Pool()
+
+
 def rng(n: int) -> bytes:
-    """`n` random bytes from the operating system."""
-    return os.urandom(n)
+    """`n` random bytes from the operating system's CSPRNG (buffered, never reused)."""
+    return _POOL.take(n)
 
 
 def randbelow(n: int) -> int:

@@ -34,7 +34,7 @@ import itertools
 import logging
 import struct
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 from zwiebel.cells.framing import PAYLOAD_LEN, CellDecoder, RawCell, encode_cell
 from zwiebel.cells.link import Certs, NetAddress
@@ -147,12 +147,11 @@ class OrConnection(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Remember the peer and start TLS."""
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # also uvloop's, not a subclass
         peer = transport.get_extra_info("peername") or ("?", 0)
         self.peer_host, self.peer_port = str(peer[0]), int(peer[1])
         self.local_port = int((transport.get_extra_info("sockname") or ("?", 0))[1])
-        self._shaper = shaper_for(transport, self.peer_host, True, self._bandwidth_pressure)
+        self._shaper = shaper_for(self._transport, self.peer_host, True, self._bandwidth_pressure)
         ctx = self.identity.client_context if self.outbound else self.identity.server_context
         self._tls = TlsEngine(ctx, server=not self.outbound)
         if self.outbound:

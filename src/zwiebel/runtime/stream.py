@@ -81,6 +81,12 @@ class Stream:
         elif isinstance(msg, End):
             self.on_closed(int(msg.reason), msg)
 
+    def on_data(self, chunks: list[bytes]) -> None:
+        """DATA bodies for this stream arrived, in order."""
+        self.bytes_read += sum(map(len, chunks))
+        self._incoming.extend(chunks)
+        self._readable.set()
+
     def on_window(self) -> None:
         """A SENDME opened a window: let the pump continue."""
         self._wake.set()

@@ -1,7 +1,7 @@
 """Crypto primitives against published vectors."""
 
 from zwiebel.crypto.cipher import AesCtr
-from zwiebel.crypto.digest import RunningDigest, sha1
+from zwiebel.crypto.digest import running_digest, sha1
 from zwiebel.crypto.kdf import hkdf_sha256, kdf_tor
 from zwiebel.crypto.keys import Ed25519Private, RsaPrivate, X25519Private, ed25519_verify
 
@@ -34,7 +34,7 @@ def test_aes_ctr_nist_sp800_38a_f5_1() -> None:
 
 
 def test_running_digest_reads_without_finalising() -> None:
-    d = RunningDigest("sha1", b"seed")
+    d = running_digest("sha1", b"seed")
     d.update(b"abc")
     first = d.digest()
     d.update(b"def")

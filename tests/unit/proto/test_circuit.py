@@ -14,7 +14,7 @@ import pytest
 from zwiebel.cells.circuit import CreatedFast, CreateFast, Destroy, DestroyReason
 from zwiebel.cells.framing import ChannelCommand
 from zwiebel.cells.linkspec import LinkSpecIPv4, LinkSpecLegacyId
-from zwiebel.cells.relay_ctrl import Extend2, Extended2, Sendme
+from zwiebel.cells.relay_ctrl import Drop, Extend2, Extended2, Sendme
 from zwiebel.cells.relay_message import decode_cell, encode_message
 from zwiebel.cells.relay_msgs import Begin, Data
 from zwiebel.crypto import Rng
@@ -24,6 +24,7 @@ from zwiebel.proto.circuit import (
     CircuitFailed,
     CircuitState,
     ClientCircuit,
+    DataReceived,
     HopAdded,
     StreamMessage,
     WindowOpened,
@@ -100,6 +101,11 @@ class Network:
 
     def backward(self, hop: int, msg: object, stream_id: int) -> list[object]:
         """Originate `msg` at relay `hop` and deliver it to the client."""
+        cell = self.backward_cell(hop, msg, stream_id)
+        return list(self.client.handle_cell(ChannelCommand.RELAY, cell))
+
+    def backward_cell(self, hop: int, msg: object, stream_id: int) -> bytes:
+        """Originate `msg` at relay `hop`: the cell as it reaches the client."""
         body = encode_message(msg, stream_id, self.rng)  # type: ignore[arg-type]
         crypto = self.relays[hop].crypto
         assert crypto is not None
@@ -108,7 +114,7 @@ class Network:
             inner = self.relays[index].crypto
             assert inner is not None
             cell = inner.relay_backward(cell)
-        return list(self.client.handle_cell(ChannelCommand.RELAY, cell))
+        return cell
 
 
 def test_three_hop_build_and_begin_reaches_the_exit() -> None:
@@ -132,7 +138,7 @@ def test_hundred_data_cells_yield_an_authenticated_sendme() -> None:
     digests = []
     for _ in range(100):
         events = net.backward(2, Data(b"x" * 498), stream)
-        assert isinstance(events[0], StreamMessage)
+        assert events == [DataReceived(2, stream, [b"x" * 498])]
         digests.append(exit_crypto.last_backward_digest)
     sendmes = [(hop, *decode_cell(body))
                for hop, body in (net.forward(cell) for _, cell in net.client.cells_to_send())]
@@ -144,6 +150,44 @@ def test_hundred_data_cells_yield_an_authenticated_sendme() -> None:
     net.client.stream_consumed(stream)
     assert net.client.cells_to_send() == []
     assert net.client.bytes_received == 100 * 498
+
+
+def test_a_run_of_cells_in_one_call_gives_the_same_results() -> None:
+    """handle_cells: one DataReceived per stream run, cells of another hop in between,
+    and the circuit SENDME v1 carries the digest right after the 100th DATA cell."""
+    net = Network()
+    first, second = net.client.new_stream_id(), net.client.new_stream_id()
+    exit_crypto = net.relays[2].crypto
+    assert exit_crypto is not None
+    cells, digests = [], []
+    for i in range(120):
+        stream = first if i < 60 or i >= 70 else second
+        cells.append(net.backward_cell(2, Data(bytes([i]) * 100), stream))
+        digests.append(exit_crypto.last_backward_digest)
+        if i == 64:
+            cells.append(net.backward_cell(1, Drop(), 0))
+    events = net.client.handle_cells([(ChannelCommand.RELAY, cell) for cell in cells])
+    assert [type(e).__name__ for e in events] == [
+        "DataReceived", "DataReceived", "StreamMessage", "DataReceived", "DataReceived"]
+    assert events[2] == StreamMessage(1, 0, Drop())
+    chunks = [(e.stream_id, c) for e in events if isinstance(e, DataReceived) for c in e.chunks]
+    assert chunks == [(first if i < 60 or i >= 70 else second, bytes([i]) * 100)
+                      for i in range(120)]
+    sendmes = [(hop, *decode_cell(body))
+               for hop, body in (net.forward(cell) for _, cell in net.client.cells_to_send())]
+    assert sendmes == [(2, 0, Sendme.v1(digests[99]))]
+    assert net.client.bytes_received == 120 * 100
+
+
+def test_an_unrecognized_cell_in_a_run_fails_after_the_cells_before_it() -> None:
+    net = Network()
+    stream = net.client.new_stream_id()
+    good = [net.backward_cell(2, Data(b"ok"), stream) for _ in range(3)]
+    cells = [(ChannelCommand.RELAY, cell) for cell in [*good[:2], bytes(509), good[2]]]
+    events = net.client.handle_cells(cells)
+    assert events[0] == DataReceived(2, stream, [b"ok", b"ok"])
+    assert isinstance(events[1], CircuitFailed)
+    assert len(events) == 2
 
 
 def test_package_window_and_sendme_from_the_exit() -> None:

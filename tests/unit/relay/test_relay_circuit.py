@@ -12,11 +12,12 @@ from tests.unit.relay.conftest import KeySet
 from zwiebel.cells.circuit import Create2, Destroy, DestroyReason, HandshakeType
 from zwiebel.cells.framing import ChannelCommand as C
 from zwiebel.cells.linkspec import LinkSpecIPv4, LinkSpecLegacyId
-from zwiebel.cells.relay_msgs import Begin, BeginDir, Connected, Data, End, EndReason
+from zwiebel.cells.relay_msgs import Begin, BeginDir, Connected, End, EndReason
 from zwiebel.proto.circuit import (
     CircuitDestroyed,
     CircuitEvent,
     ClientCircuit,
+    DataReceived,
     HopAdded,
     StreamMessage,
 )
@@ -78,8 +79,7 @@ def test_create_then_begin_and_data_both_ways(relay_a: KeySet, how: str) -> None
     assert _to_relay(client, circ) == [StreamData(sid, b"GET /")]
     assert circ.can_send_data(sid)
     circ.send_data(sid, b"HTTP/1.0 200")
-    [event] = _to_client(circ, client)
-    assert isinstance(event, StreamMessage) and event.message == Data(b"HTTP/1.0 200")
+    assert _to_client(circ, client) == [DataReceived(0, sid, [b"HTTP/1.0 200"])]
     stats = circ.statistics()
     assert stats["cells"] == {"prev_in": 2, "prev_out": 2, "next_in": 0, "next_out": 0}
     assert stats["bytes_read"] == 2 * 514
@@ -285,12 +285,8 @@ def test_send_data_run_equals_send_data_one_by_one(relay_a: KeySet) -> None:
     assert circs[1].package.statistics() == circs[0].package.statistics()
     assert circs[1].data_room(sid) == circs[0].data_room(sid) == 350
     assert circs[1].statistics() == circs[0].statistics()
-    received = []
-    for start in range(0, len(run), 509):
-        for event in client.handle_cell(C.RELAY, run[start:start + 509]):
-            assert isinstance(event, StreamMessage)
-            received.append(event.message)
-    assert received == [Data(chunk) for chunk in chunks]
+    cells = [(C.RELAY, run[start:start + 509]) for start in range(0, len(run), 509)]
+    assert client.handle_cells(cells) == [DataReceived(0, sid, chunks)]
     [(command, payload)] = client.cells_to_send()  # the circuit SENDME after 100 cells
     for circ in circs:
         assert circ.from_prev(command, payload) == [StreamWindowOpened(0)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from zwiebel.control.grammar import Command, CommandReader, LineTooLong
 from zwiebel.control.reply import ReplyLine, format_reply, reply
@@ -44,8 +44,7 @@ class ControlConnection(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Remember the transport and register with the service."""
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # also uvloop's, not a subclass
         self.service.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:

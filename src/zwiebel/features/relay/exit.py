@@ -30,7 +30,7 @@ import logging
 import socket
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 from zwiebel.cells.relay import RELAY_DATA_MAX
 from zwiebel.cells.relay_message import RelayMessage
@@ -173,9 +173,8 @@ class ExitStream(_Edge, asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Join the token buckets and write any optimistic data."""
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.gate = ReadGate(transport)
+        self.transport = cast(asyncio.Transport, transport)  # also uvloop's, not a subclass
+        self.gate = ReadGate(self.transport)
         self.shaper = exit_shaper(self.gate)
         if self.pending:
             self._write(bytes(self.pending))

@@ -32,9 +32,9 @@ def test_answered_directory_streams_leave_the_table() -> None:
         handler = ExitHandler(lambda: ExitPolicy(()), dir_cache=cache)
         rec = Recorder()
         for sid in range(1, 201):
-            handler.on_stream_event(rec, BeginDirRequested(sid))  # type: ignore[arg-type]
+            handler.on_stream_event(rec, BeginDirRequested(sid))
             request = b"GET /tor/keys/all HTTP/1.0\r\n\r\n"
-            handler.on_stream_event(rec, StreamData(sid, request))  # type: ignore[arg-type]
+            handler.on_stream_event(rec, StreamData(sid, request))
         for _ in range(100):
             if sum(isinstance(m, End) for _, m in rec.sent) == 200:
                 break
