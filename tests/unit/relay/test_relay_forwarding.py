@@ -25,6 +25,7 @@ from zwiebel.proto.relay_create import answer_create
 from zwiebel.runtime.orport import OrConnection, OrIdentity
 
 NEXT_CIRC_ID = 0x80000007
+PREV_CIRC_ID = 0x80000005  # a client opened `prev`: its circuit IDs have the high bit
 
 
 class FakeConn:
@@ -77,12 +78,13 @@ async def _extended_table(relay_a: KeySet, relay_b: KeySet, monkeypatch: pytest.
     client = ClientCircuit(_counter_rng())
     client.create_fast()
     [(command, payload)] = client.cells_to_send()
-    table.cells_received(cast(OrConnection, prev), [(5, command, payload)])
+    table.cells_received(cast(OrConnection, prev), [(PREV_CIRC_ID, command, payload)])
     client.handle_cell(prev.sent[0][1], prev.sent[0][2])
     specs = (LinkSpecIPv4(ipaddress.IPv4Address("127.0.0.1"), 9001),
              LinkSpecLegacyId(relay_b.onion.rsa_id_digest))
     client.extend_ntor(specs, relay_b.onion.rsa_id_digest, relay_b.ntor.public_bytes())
-    table.cells_received(cast(OrConnection, prev), [(5, c, p) for c, p in client.cells_to_send()])
+    extend = [(PREV_CIRC_ID, c, p) for c, p in client.cells_to_send()]
+    table.cells_received(cast(OrConnection, prev), extend)
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     [(circ_id, command, payload)] = nxt.sent
@@ -122,4 +124,30 @@ def test_relayed_runs_equal_cell_by_cell(relay_a: KeySet, relay_b: KeySet,
     assert runs == 3
     assert len(batched) == 9 and batched == single
     assert [cell[1] for cell in batched] == [C.RELAY] * 8 + [C.DESTROY]
-    assert all(cell[0] == 5 for cell in batched)
+    assert all(cell[0] == PREV_CIRC_ID for cell in batched)
+
+
+@pytest.mark.parametrize(("outbound", "circ_id", "answer"), [
+    (False, 0x80000001, C.CREATED_FAST),   # a client or relay opened the channel to us
+    (True, 0x00000001, C.CREATED_FAST),    # we opened it: the peer extends over it
+    (False, 0x00000001, C.DESTROY),        # the peer opened it but sent a responder's ID
+    (True, 0x80000001, C.DESTROY),         # we opened it and the peer used our high bit
+])
+def test_create_cells_on_either_direction_of_a_channel(
+        relay_a: KeySet, outbound: bool, circ_id: int, answer: int) -> None:
+    """tor's command_process_create_cell: a public relay answers creates on channels it
+    opened as well; only the circuit ID's high bit must fit the channel's direction."""
+    identity = cast(OrIdentity, SimpleNamespace(rsa_id=relay_a.onion.rsa_id_digest))
+    table = RelayCircuits(identity, lambda: relay_a.onion)
+    conn = FakeConn(1, bytes(20))
+    conn.outbound = outbound
+    client = ClientCircuit(_counter_rng())
+    client.create_fast()
+    [(command, payload)] = client.cells_to_send()
+    table.cells_received(cast(OrConnection, conn), [(circ_id, command, payload)])
+    assert [(cell[0], cell[1]) for cell in conn.sent] == [(circ_id, answer)]
+    if answer == C.DESTROY:
+        assert Destroy.decode(conn.sent[0][2]).reason == DestroyReason.PROTOCOL
+        assert table.refused_total == 1
+    else:
+        assert table.created_total == 1

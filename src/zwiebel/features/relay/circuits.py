@@ -16,7 +16,8 @@ appended in one piece too (`CircuitHandle.send_data_run`).
 
 Rules from tor 0.4.9 (`command.c`, `circuitbuild_relay.c`): a create cell with circuit ID
 0 or an ID already in use is dropped; creates are refused with DESTROY when hibernating
-(HIBERNATING) or when we are connected to the peer as a client of it (PROTOCOL); an
+(HIBERNATING) or when the circuit ID's high bit is the wrong one for the channel's
+direction (PROTOCOL), and taken on channels either side opened; an
 extension is only made over an authenticated (non-client) channel, reused when one to the
 same identity is open; extending to ourselves, or to a private address unless
 `allow_private_extend` (tor's ExtendAllowPrivateAddresses), fails with CONNECTFAILED.
@@ -251,7 +252,7 @@ class RelayCircuits:
             log.info("create cell with circuit ID %d (zero or in use) from %s; dropped",
                      circ_id, conn.describe())
             return
-        refusal = self._refusal(conn)
+        refusal = self._refusal(conn, circ_id)
         try:
             if refusal is not None:
                 raise refusal
@@ -271,11 +272,17 @@ class RelayCircuits:
         conn.circ_ids.add(circ_id)
         conn.send_cell(circ_id, answer.command, answer.payload)
 
-    def _refusal(self, conn: OrConnection) -> CreateRefused | None:
+    def _refusal(self, conn: OrConnection, circ_id: int) -> CreateRefused | None:
+        """tor's command_process_create_cell: a public relay takes creates on channels it
+        opened too (the peer extends over the channel between the two relays, whoever
+        opened it), but the circuit ID must carry the opener's high bit the other way
+        round (tor-spec 5.1.1: the initiator of a channel sets it, the responder not)."""
         if self.hibernating():
             return CreateRefused(DestroyReason.HIBERNATING, "we are hibernating")
-        if conn.outbound:
-            return CreateRefused(DestroyReason.PROTOCOL, "we are the peer's client here")
+        if conn.link_version >= MIN_WIDE_CIRCID_VERSION \
+                and bool(circ_id & 0x80000000) == conn.outbound:
+            return CreateRefused(DestroyReason.PROTOCOL,
+                                 f"create cell with unexpected circuit ID {circ_id:#x}")
         return None
 
     # -- events ------------------------------------------------------------------------------
