@@ -159,9 +159,16 @@ class ControlService:
             return
         if not self.newnym.pending:
             self.newnym.pending = True
-            asyncio.get_running_loop().call_later(wait, self._newnym)
+            asyncio.get_running_loop().call_later(wait, self._delayed_newnym)
         log.log(NOTICE, "Rate limiting NEWNYM request: delaying by %d second(s)",
                 math.ceil(wait))
+
+    def _delayed_newnym(self) -> None:
+        """The delayed NEWNYM is due. An event loop's timer may fire a little before the
+        monotonic clock reaches the deadline (uvloop counts whole milliseconds): then
+        it is scheduled again rather than dropped."""
+        self.newnym.pending = False
+        self._newnym()
 
     def _heartbeat(self) -> None:
         read, written = self.host.channels.traffic()
