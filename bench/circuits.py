@@ -18,6 +18,7 @@ from pathlib import Path
 from zwiebel.testnet.torcontrol import ControlError, TorControl
 
 BUILD_TIMEOUT = 30.0
+DESCRIPTOR_WAIT = 30.0
 
 
 def _await_built(ctl: TorControl, circ_id: str, deadline: float) -> float:
@@ -42,12 +43,28 @@ def _await_built(ctl: TorControl, circ_id: str, deadline: float) -> float:
     raise ControlError(f"circuit {circ_id} not built within {BUILD_TIMEOUT}s")
 
 
+def _extend(ctl: TorControl, path: Sequence[str]) -> str:
+    """EXTENDCIRCUIT 0 through ``path``; the reply text. A client that lacks a path
+    relay's descriptor yet (a tor client bootstraps with most, not all, microdescriptors)
+    answers "552 No descriptor for ...": the command is repeated until DESCRIPTOR_WAIT
+    has passed. The build is timed from its LAUNCHED event, so this wait is not counted."""
+    line = "EXTENDCIRCUIT 0 " + ",".join("$" + fp for fp in path)
+    deadline = time.monotonic() + DESCRIPTOR_WAIT
+    while True:
+        try:
+            return ctl.command(line).text()
+        except ControlError as exc:
+            if "No descriptor" not in str(exc) or time.monotonic() > deadline:
+                raise
+        ctl.next_event(0.5)
+
+
 def build_once(ctl: TorControl, path: Sequence[str]) -> float:
     """Build one circuit through ``path`` (fingerprints); seconds LAUNCHED->BUILT."""
-    reply = ctl.command("EXTENDCIRCUIT 0 " + ",".join("$" + fp for fp in path))
-    words = reply.text().split()
+    text = _extend(ctl, path)
+    words = text.split()
     if len(words) != 2 or words[0] != "EXTENDED":
-        raise ControlError(f"unexpected EXTENDCIRCUIT reply {reply.text()!r}")
+        raise ControlError(f"unexpected EXTENDCIRCUIT reply {text!r}")
     try:
         return _await_built(ctl, words[1], time.monotonic() + BUILD_TIMEOUT)
     finally:
