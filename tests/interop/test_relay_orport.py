@@ -190,7 +190,7 @@ def tor_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     torrc = data / "torrc"
     torrc.write_text(f"DataDirectory {data}\nORPort {HOST}:{PORT_TOR}\nSocksPort 0\n"
                      f"Address {HOST}\nAssumeReachable 1\nPublishServerDescriptor 0\n"
-                     f"ExitRelay 0\nLog info file {data / 'log'}\n"
+                     f"ExitRelay 0\nExtendAllowPrivateAddresses 1\nLog info file {data / 'log'}\n"
                      f"__OwningControllerProcess {os.getpid()}\n")
     proc = subprocess.Popen(["tor", "-f", str(torrc)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -233,6 +233,38 @@ def test_zwiebel_relay_extends_to_real_tor(tmp_path: Path, files: FileServer,
         log = (tor_relay / "log").read_text()
         assert "Got some good RSA and Ed25519 certificates" in log
         assert f"RSA_ID={relays.keys_a.fingerprint_hex}; OR connection is now open" in log
+
+    asyncio.run(run())
+
+
+def test_real_tor_extends_to_zwiebel_over_the_channel_zwiebel_opened(
+        tmp_path: Path, files: FileServer, tor_relay: Path) -> None:
+    """A opens an authenticated channel to tor (first circuit: client -> A -> tor); then
+    tor, asked to extend to A (second circuit: client -> tor -> A), sends its CREATE2
+    over that same channel, and A answers it as tor's command_process_create_cell does
+    for a public relay. (A used to refuse creates on channels it had opened.)"""
+    async def run() -> None:
+        async with Relays(tmp_path, files.port) as relays:
+            tor_info = _tor_relay_info(tor_relay)
+            first = await _circuit_to_a(relays)
+            await first.extend(tor_info, 30)
+            [opened] = [c for c in _stats(relays.a)["connections"]
+                        if c["peer_fingerprint"] == tor_info.fingerprint]
+            assert opened["direction"] == "outbound"
+            second = Circuit(await open_channel(HOST, PORT_TOR, tor_info.rsa_identity), 2)
+            await second.create(tor_info, 10)
+            await second.extend(_info("A", relays.keys_a, PORT_A), 30)
+            stream = await second.open_dir_stream(20)
+            assert await _http_get(stream, "/tor/zwiebel-test") == b"zwiebel directory test\n"
+            with_tor = [c for c in _stats(relays.a)["connections"]
+                        if c["peer_fingerprint"] == tor_info.fingerprint]
+            assert [(c["id"], c["direction"]) for c in with_tor] == [(opened["id"], "outbound")]
+            [from_tor] = [c for c in _stats(relays.a)["circuits"]
+                          if c["prev_conn"] == opened["id"]]
+            assert from_tor["prev_circ_id"] < 0x80000000  # tor is the responder there
+            for circ in (first, second):
+                circ.close("done")
+                circ.channel.close()
 
     asyncio.run(run())
 
