@@ -35,6 +35,7 @@ from zwiebel.proto.dirserver import (
     is_local_address,
 )
 from zwiebel.runtime.clock import utcnow
+from zwiebel.runtime.listen import Listener, start_server
 
 log = logging.getLogger("zwiebel")
 
@@ -130,14 +131,14 @@ class DirPortServer:
         self._handler = handler
         self._limits = limits
         self._context = context
-        self._servers: list[asyncio.Server] = []
+        self._servers: list[Listener] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self.counts = {"accepted": 0, "refused_busy": 0, "answered": 0, "dropped": 0,
                        "timeouts": 0}
 
     async def listen(self, host: str, port: int) -> tuple[str, int]:
         """Start listening; the bound (address, port) (port 0 picks a free one)."""
-        server = await asyncio.start_server(self._on_connection, host, port)
+        server = await start_server(self._on_connection, host, port)
         self._servers.append(server)
         sockname = server.sockets[0].getsockname()
         return str(sockname[0]), int(sockname[1])

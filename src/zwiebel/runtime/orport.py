@@ -54,6 +54,7 @@ from zwiebel.proto.channel_responder import (
 )
 from zwiebel.proto.relay_linkcerts import RelayLinkIdentity
 from zwiebel.runtime.clock import monotonic, rng, utcnow
+from zwiebel.runtime.listen import Listener, create_server
 from zwiebel.runtime.ratelimit import Shaper, shaper_for
 from zwiebel.runtime.tls import (
     TlsEngine,
@@ -407,10 +408,9 @@ def _address(host: str) -> NetAddress:
 
 
 async def start_orport(host: str, port: int, identity: OrIdentity,
-                       handler: CellHandler) -> asyncio.Server:
+                       handler: CellHandler) -> Listener:
     """Listen for OR connections on host:port."""
-    loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: ResponderConnection(identity, handler), host, port)
+    return await create_server(lambda: ResponderConnection(identity, handler), host, port)
 
 
 async def connect_relay(host: str, port: int, identity: OrIdentity, handler: CellHandler,

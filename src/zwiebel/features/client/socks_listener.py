@@ -19,6 +19,7 @@ from zwiebel.managers.circuits import CircuitManager
 from zwiebel.managers.conntrack import ConnSample, ConnTracker
 from zwiebel.netdoc.policy import is_internal
 from zwiebel.runtime.circuit import CircuitError
+from zwiebel.runtime.listen import Listener, start_server
 from zwiebel.runtime.stream import Stream, StreamClosed
 from zwiebel.socks import SocksOptions, SocksServerConnection
 from zwiebel.socks.constants import Command
@@ -42,13 +43,13 @@ class SocksListener:
         self._socks = socks
         #: Where application connections are reported (GETINFO conn/*), if anywhere.
         self.tracker: ConnTracker | None = None
-        self._server: asyncio.Server | None = None
+        self._server: Listener | None = None
         self.port = 0
 
     async def start(self) -> int:
         """Bind and listen; returns the bound port (useful with `auto`)."""
         host = self.spec.address or "127.0.0.1"
-        self._server = await asyncio.start_server(self._serve, host, self.spec.port)
+        self._server = await start_server(self._serve, host, self.spec.port)
         self.port = self._server.sockets[0].getsockname()[1]
         log.log(25, "Opened Socks listener connection (ready) on %s:%d", host, self.port)
         return self.port

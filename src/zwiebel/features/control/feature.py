@@ -17,6 +17,7 @@ from zwiebel.features.control.connection import ControlConnection
 from zwiebel.features.control.eventbridge import EventBridge
 from zwiebel.features.control.host import ControlHost, HostInfo
 from zwiebel.features.control.service import ControlService
+from zwiebel.runtime.listen import Listener, create_server
 
 log = logging.getLogger("zwiebel")
 NOTICE = 25
@@ -28,7 +29,7 @@ class ControlFeature:
     def __init__(self, host: ControlHost, info: HostInfo) -> None:
         self.service = ControlService(host, info)
         self.bridge = EventBridge(self.service)
-        self._servers: list[asyncio.Server] = []
+        self._servers: list[asyncio.Server | Listener] = []
         self._unix_paths: list[str] = []
 
     @property
@@ -46,6 +47,7 @@ class ControlFeature:
     async def _listen(self, spec: ListenPortSpec) -> None:
         loop = asyncio.get_running_loop()
         factory = lambda: ControlConnection(self.service)  # noqa: E731
+        server: asyncio.Server | Listener
         if spec.unix_path is not None:
             path = os.path.expanduser(spec.unix_path)
             if os.path.exists(path):
@@ -57,7 +59,7 @@ class ControlFeature:
             where = f"unix:{path}"
         else:
             host = spec.address or "127.0.0.1"
-            server = await loop.create_server(factory, host, spec.port)
+            server = await create_server(factory, host, spec.port)
             port = server.sockets[0].getsockname()[1]
             where = f"{host}:{port}"
         self._servers.append(server)

@@ -65,6 +65,7 @@ from zwiebel.proto.relay_create import OnionKeys
 from zwiebel.proto.relay_linkcerts import Ed25519Signer, RelayLinkIdentity
 from zwiebel.runtime.clock import rng as system_rng
 from zwiebel.runtime.clock import utcnow
+from zwiebel.runtime.listen import Listener
 from zwiebel.runtime.orport import OrIdentity, start_orport
 
 __all__ = ["RelayFeature", "RelayKeysLike", "RelaySettings", "make_or_identity"]
@@ -168,7 +169,7 @@ class RelayFeature:
         self.rotations = 0
         self.circuits: RelayCircuits | None = None
         self.exit: ExitHandler | None = None
-        self._servers: list[asyncio.Server] = []
+        self._servers: list[Listener] = []
         self._rotation: asyncio.Task[None] | None = None
         self._renew_kick = asyncio.Event()
         self._identity_lock = asyncio.Lock()
@@ -291,7 +292,7 @@ class RelayFeature:
         return out
 
 
-def _bound_port(server: asyncio.Server, configured: int) -> int:
+def _bound_port(server: Listener, configured: int) -> int:
     """The port a listener is bound to (the configured one until it is open)."""
     if not server.sockets:
         return configured
