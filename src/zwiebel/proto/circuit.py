@@ -305,24 +305,30 @@ class ClientCircuit:
         return events
 
     def _on_relay_run(self, payloads: list[bytes], events: list[CircuitEvent]) -> None:
+        """Decipher a run of RELAY cells; DATA (the bulk of a download) is parsed here,
+        every other message by `_on_message`."""
+        run: DataReceived | None = None
         for hop, body, digest in self._crypto.decrypt_inbound_many(payloads):
             if hop < 0 or hop >= len(self._hops):  # none, or truncated earlier in the run
                 raise UnrecognizedCellError("inbound relay cell not recognized by any hop")
-            if body[0] == _DATA:
-                length = (body[9] << 8) | body[10]
-                if length <= RELAY_DATA_MAX:
-                    stream_id = (body[3] << 8) | body[4]
-                    self._on_data(hop, stream_id, bytes(body[11:11 + length]), digest, events)
-                    continue
-            events += self._on_message(hop, bytes(body))
+            if body[0] != _DATA or (length := (body[9] << 8) | body[10]) > RELAY_DATA_MAX:
+                run = None
+                events += self._on_message(hop, bytes(body))
+                continue
+            stream_id = (body[3] << 8) | body[4]
+            data = bytes(body[11:11 + length])
+            self._count_data(hop, stream_id, length, digest)
+            if run is not None and run.stream_id == stream_id and run.hop == hop:
+                run.chunks.append(data)
+            else:
+                run = DataReceived(hop, stream_id, [data])
+                events.append(run)
 
     def _on_message(self, hop: int, body: bytes) -> list[CircuitEvent]:
         stream_id, msg = decode_cell(body)
         if isinstance(msg, Data):
-            events: list[CircuitEvent] = []
-            self._on_data(hop, stream_id, msg.data, self._crypto.last_backward_digest(hop),
-                          events)
-            return events
+            self._count_data(hop, stream_id, len(msg.data), self._crypto.last_backward_digest(hop))
+            return [DataReceived(hop, stream_id, [msg.data])]
         if isinstance(msg, Sendme):
             return self._on_sendme(hop, stream_id, msg)
         if isinstance(msg, Extended2):
@@ -335,22 +341,16 @@ class ClientCircuit:
             self._streams.pop(stream_id, None)
         return [StreamMessage(hop, stream_id, msg)]
 
-    def _on_data(self, hop: int, stream_id: int, data: bytes, digest: bytes,
-                 events: list[CircuitEvent]) -> None:
-        """Account one DATA cell (`digest`: the running digest right after it, for the
-        circuit SENDME v1 it may trigger) and add its body to the events."""
-        self.bytes_received += len(data)
+    def _count_data(self, hop: int, stream_id: int, length: int, digest: bytes) -> None:
+        """Account one DATA cell in the deliver windows (`digest`: the running digest
+        right after it, for the circuit SENDME v1 it may trigger)."""
+        self.bytes_received += length
         circ_sendme = self._hops[hop].deliver.on_data_received(digest)
         if circ_sendme is not None:
             self.send_message(circ_sendme, 0, hop)
         windows = self._streams.get(stream_id)
         if windows is not None:
             windows.deliver.on_data_received(outbuf_full=True)
-        last = events[-1] if events else None
-        if type(last) is DataReceived and last.stream_id == stream_id and last.hop == hop:
-            last.chunks.append(data)
-        else:
-            events.append(DataReceived(hop, stream_id, [data]))
 
     def _on_sendme(self, hop: int, stream_id: int, msg: Sendme) -> list[CircuitEvent]:
         if stream_id == 0:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from zwiebel.runtime.circuit import Circuit
 
 #: At most this many received bytes are joined into one `read` result.
-READ_BATCH = 64 * 1024
+READ_BATCH = 1024 * 1024
 #: Stream SENDMEs are sent once fewer than this many cells wait for the reader.
 CONSUMED_CELLS = 10
 #: The send buffer size above which `drain` blocks the writer.
