@@ -39,6 +39,17 @@ async def _ask(port: int, line: bytes) -> bytes:
     return answer
 
 
+class _Collect(logging.Handler):
+    """Keeps the zwiebel logger's warnings (whatever other tests did to propagation)."""
+
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__(logging.WARNING)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 class FailingSocket(socket.socket):
     """A listening socket whose first `failures` accept() calls fail with EMFILE."""
 
@@ -68,8 +79,7 @@ def test_start_server_serves_and_close_stops_accepting(loop_name: str) -> None:
 
 @pytest.mark.parametrize("loop_name", sorted(LOOPS))
 def test_out_of_descriptors_is_reported_and_the_listener_resumes(
-        loop_name: str, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+        loop_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The AcceptGuard (the daemon's exception handler) hears of EMFILE on either loop;
     the listener rests for RETRY_DELAY, then takes the waiting connection."""
     monkeypatch.setattr(listen, "RETRY_DELAY", 0.05)
@@ -88,9 +98,15 @@ def test_out_of_descriptors_is_reported_and_the_listener_resumes(
         assert guard.refusals == 1
         server.close()
 
-    with caplog.at_level(logging.WARNING, logger="zwiebel"):
+    records: list[logging.LogRecord] = []
+    handler = _Collect(records)
+    logger = logging.getLogger("zwiebel")
+    logger.addHandler(handler)
+    try:
         _run(loop_name, main)
-    [warning] = [r.getMessage() for r in caplog.records]
+    finally:
+        logger.removeHandler(handler)
+    [warning] = [r.getMessage() for r in records]
     assert warning.startswith("Failing to accept new connections on 127.0.0.1:")
     assert "Too many open files" in warning and "LimitNOFILE=" in warning
 
