@@ -13,11 +13,13 @@ sends DESTROY with reason PROTOCOL and tears the circuit down.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
 from zwiebel.cells.circuit import (
+    CELL_PAYLOAD_LEN,
     Create2,
     Created2,
     CreatedFast,
@@ -28,7 +30,7 @@ from zwiebel.cells.circuit import (
 )
 from zwiebel.cells.framing import ChannelCommand
 from zwiebel.cells.linkspec import LinkSpecifier
-from zwiebel.cells.relay import RELAY_DATA_MAX, RelayCommand
+from zwiebel.cells.relay import RELAY_DATA_MAX, RELAY_HEADER_LEN, RelayCommand
 from zwiebel.cells.relay_ctrl import Extend2, Extended2, Sendme, Truncated
 from zwiebel.cells.relay_message import RelayMessage, decode_cell, encode_message
 from zwiebel.cells.relay_msgs import Data, End
@@ -49,6 +51,9 @@ from zwiebel.proto.sendme import (
 MAX_RELAY_EARLY = 8
 _RELAY = int(ChannelCommand.RELAY)
 _DATA = int(RelayCommand.DATA)
+#: A relay body's command, stream ID and length (tor-spec 6.1), skipping 'recognized'
+#: and the digest.
+_HEADER = struct.Struct(">B2xH4xH")
 
 
 class CircuitState(Enum):
@@ -308,15 +313,15 @@ class ClientCircuit:
         """Decipher a run of RELAY cells; DATA (the bulk of a download) is parsed here,
         every other message by `_on_message`."""
         run: DataReceived | None = None
-        for hop, body, digest in self._crypto.decrypt_inbound_many(payloads):
+        for hop, plain, at, digest in self._crypto.decrypt_inbound_many(payloads):
             if hop < 0 or hop >= len(self._hops):  # none, or truncated earlier in the run
                 raise UnrecognizedCellError("inbound relay cell not recognized by any hop")
-            if body[0] != _DATA or (length := (body[9] << 8) | body[10]) > RELAY_DATA_MAX:
+            command, stream_id, length = _HEADER.unpack_from(plain, at)
+            if command != _DATA or length > RELAY_DATA_MAX:
                 run = None
-                events += self._on_message(hop, bytes(body))
+                events += self._on_message(hop, plain[at:at + CELL_PAYLOAD_LEN])
                 continue
-            stream_id = (body[3] << 8) | body[4]
-            data = bytes(body[11:11 + length])
+            data = plain[at + RELAY_HEADER_LEN:at + RELAY_HEADER_LEN + length]
             self._count_data(hop, stream_id, length, digest)
             if run is not None and run.stream_id == stream_id and run.hop == hop:
                 run.chunks.append(data)

@@ -104,10 +104,11 @@ class _Direction:
         return full
 
 
-#: A relay cell the client deciphered: the hop that recognized it (-1: none), its
-#: plaintext body (a view into the run's plaintext) and the running digest after it.
-#: A plain tuple: one is made per cell on the client's hottest path.
-InboundCell = tuple[int, memoryview, bytes]
+#: A relay cell the client deciphered: the hop that recognized it (-1: none), the
+#: plaintext of its run, its body's offset in that plaintext, and the running digest
+#: after it. A plain tuple, without a copy of the body: one is made per cell on the
+#: client's hottest path.
+InboundCell = tuple[int, bytes, int, bytes]
 
 
 def _recognize_run(direction: _Direction, hop: int, plain: bytes, waiting: list[int],
@@ -116,32 +117,35 @@ def _recognize_run(direction: _Direction, hop: int, plain: bytes, waiting: list[
     `hop` recognizes in `out`; return the rest: their indexes and bodies joined.
 
     This is `_Direction.recognizes_at` unrolled over the run (the client's hottest loop):
-    the trial digest of a body runs over its bytes with the digest field zeroed, and
-    becomes the running digest only when its first four bytes match that field."""
+    only bodies whose 'recognized' field is zero are candidates; the trial digest of a
+    candidate runs over its bytes with the digest field zeroed, and becomes the running
+    digest only when its first four bytes match that field. At a hop that recognizes
+    none of the run (the middle hops of a download) the run goes on unchanged."""
     view = memoryview(plain)
     running = direction.digest
-    rest: list[int] = []
-    rest_at: list[int] = []
-    start = -CELL_PAYLOAD_LEN
-    for i in waiting:
-        start += CELL_PAYLOAD_LEN
-        if not plain[start + 1] and not plain[start + 2]:
-            trial = running.copy()
-            trial.update(view[start:start + DIGEST_OFFSET])
-            trial.update(_ZERO_DIGEST)
-            trial.update(view[start + _DIGEST_END:start + CELL_PAYLOAD_LEN])
-            full = trial.digest()
-            if full[:DIGEST_LEN] == plain[start + DIGEST_OFFSET:start + _DIGEST_END]:
-                running = trial
-                direction.last = full
-                out[i] = (hop, view[start:start + CELL_PAYLOAD_LEN], full)
-                continue
-        rest.append(i)
-        rest_at.append(start)
+    candidates = [at - 1 for at in range(1, len(plain), CELL_PAYLOAD_LEN)
+                  if not plain[at] and not plain[at + 1]]
+    taken: list[int] = []
+    for start in candidates:
+        trial = running.copy()
+        trial.update(view[start:start + DIGEST_OFFSET])
+        trial.update(_ZERO_DIGEST)
+        trial.update(view[start + _DIGEST_END:start + CELL_PAYLOAD_LEN])
+        full = trial.digest()
+        if full[:DIGEST_LEN] == plain[start + DIGEST_OFFSET:start + _DIGEST_END]:
+            running = trial
+            direction.last = full
+            out[waiting[start // CELL_PAYLOAD_LEN]] = (hop, plain, start, full)
+            taken.append(start // CELL_PAYLOAD_LEN)
     direction.digest = running
-    if len(rest) == len(waiting):
-        return rest, plain
-    return rest, b"".join(view[start:start + CELL_PAYLOAD_LEN] for start in rest_at)
+    if not taken:
+        return waiting, plain
+    if len(taken) == len(waiting):
+        return [], b""
+    gone = set(taken)
+    keep = [k for k in range(len(waiting)) if k not in gone]
+    rest = b"".join(view[k * CELL_PAYLOAD_LEN:(k + 1) * CELL_PAYLOAD_LEN] for k in keep)
+    return [waiting[k] for k in keep], rest
 
 
 class _Hop:
@@ -194,7 +198,7 @@ class ClientCryptoPath:
         hop: every cell takes keystream from each hop up to the one that recognizes it,
         so each hop deciphers, in one piece, the cells no earlier hop recognized. A cell
         no hop recognizes comes back with hop -1 (the caller fails the circuit there)."""
-        if any(len(cell) != CELL_PAYLOAD_LEN for cell in cells):
+        if cells and set(map(len, cells)) != {CELL_PAYLOAD_LEN}:
             raise ValueError(f"relay cell body must be {CELL_PAYLOAD_LEN} bytes")
         out: list[InboundCell | None] = [None] * len(cells)
         waiting = list(range(len(cells)))
@@ -205,7 +209,7 @@ class ClientCryptoPath:
             if not waiting:
                 break
         for i in waiting:
-            out[i] = (-1, memoryview(b""), b"")
+            out[i] = (-1, b"", 0, b"")
         return out  # type: ignore[return-value]
 
     def last_forward_digest(self, hop: int) -> bytes:

@@ -10,6 +10,8 @@ import hashlib
 import ipaddress
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from zwiebel.cells.circuit import CreatedFast, CreateFast, Destroy, DestroyReason
 from zwiebel.cells.framing import ChannelCommand
@@ -257,3 +259,47 @@ def test_relay_early_budget(count: int) -> None:
     early = commands.count(ChannelCommand.RELAY_EARLY)
     assert early == 6
     assert commands.count(ChannelCommand.RELAY) == count - 6
+
+
+def _flat(events: list[object]) -> list[object]:
+    """Events with every DataReceived split into one per cell (the cell-by-cell shape)."""
+    out: list[object] = []
+    for event in events:
+        if isinstance(event, DataReceived):
+            out += [DataReceived(event.hop, event.stream_id, [c]) for c in event.chunks]
+        else:
+            out.append(event)
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@example([(2, 498, True)] * 250 + [(1, 3, True)] * 120 + [(0, 0, False)], [7, 64, 1])
+@given(st.lists(st.tuples(st.sampled_from([0, 1, 2]), st.integers(0, 498), st.booleans()),
+                min_size=1, max_size=260),
+       st.lists(st.integers(1, 40), min_size=1, max_size=8))
+def test_runs_and_single_cells_agree(cells: list[tuple[int, int, bool]],
+                                     cuts: list[int]) -> None:
+    """Any mix of DATA and DROP from any hop, handed over in runs of any length, gives
+    the events and the SENDMEs (bytes) that one cell at a time gives."""
+    one, many = Network(), Network()
+    stream = one.client.new_stream_id()
+    assert many.client.new_stream_id() == stream
+    wire = []
+    for hop, size, is_data in cells:
+        msg = Data(bytes([size % 256]) * size) if is_data else Drop()
+        sid = stream if is_data else 0
+        cell = one.backward_cell(hop, msg, sid)
+        assert many.backward_cell(hop, msg, sid) == cell  # the networks are twins
+        wire.append((int(ChannelCommand.RELAY), cell))
+    singles = [e for command, cell in wire for e in one.client.handle_cell(command, cell)]
+    batched: list[object] = []
+    at, turn = 0, 0
+    while at < len(wire):
+        size = cuts[turn % len(cuts)]
+        batched += many.client.handle_cells(wire[at:at + size])
+        at, turn = at + size, turn + 1
+    assert _flat(batched) == singles
+    sent = one.client.cells_to_send()
+    assert many.client.cells_to_send() == sent
+    assert len(sent) >= sum(1 for hop, _, data in cells if data and hop == 2) // 100
+    assert many.client.bytes_received == one.client.bytes_received
