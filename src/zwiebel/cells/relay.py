@@ -24,6 +24,7 @@ negotiated subprotocol we do not offer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -122,6 +123,7 @@ class RelayCommand(IntEnum):
 #: Command DATA and a zero 'recognized' field: how every DATA body starts.
 _DATA_PREFIX = bytes((RelayCommand.DATA, 0, 0))
 _ZERO_DIGEST = bytes(DIGEST_LEN)
+_FULL_LEN = RELAY_DATA_MAX.to_bytes(2, "big")
 
 
 def relay_padding(used: int, rng: Rng) -> bytes:
@@ -142,6 +144,22 @@ def encode_data_body(stream_id: int, data: bytes, rng: Rng) -> bytes:
         _DATA_PREFIX, stream_id.to_bytes(2, "big"), _ZERO_DIGEST, n.to_bytes(2, "big"),
         data, relay_padding(RELAY_HEADER_LEN + n, rng),
     ))
+
+
+def encode_data_bodies(stream_id: int, chunks: Sequence[bytes], rng: Rng) -> bytes:
+    """`encode_data_body` for each chunk, the bodies joined: every chunk but the last must
+    be full (498 bytes), so their headers are all alike and one join lays them out; the
+    last is encoded (and padded, with the same RNG call) as `encode_data_body` does."""
+    if not chunks:
+        return b""
+    *full, last = chunks
+    if not set(map(len, full)) <= {RELAY_DATA_MAX}:
+        raise ValueError("every DATA chunk but the last must be full")
+    tail = encode_data_body(stream_id, last, rng)
+    if not full:
+        return tail
+    head = b"".join((_DATA_PREFIX, stream_id.to_bytes(2, "big"), _ZERO_DIGEST, _FULL_LEN))
+    return b"".join((head, head.join(full), tail))
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,12 @@ from zwiebel.cells.linkspec import (
     LinkSpecIPv6,
     LinkSpecLegacyId,
 )
-from zwiebel.cells.relay import RelayCell, encode_data_body
+from zwiebel.cells.relay import (
+    RELAY_DATA_MAX,
+    RelayCell,
+    encode_data_bodies,
+    encode_data_body,
+)
 from zwiebel.cells.relay_ctrl import Extend2, Extended2, Sendme, Truncate, Truncated
 from zwiebel.cells.relay_message import RelayMessage, decode_message, encode_message
 from zwiebel.cells.relay_msgs import Begin, BeginDir, Data, End, EndReason, Resolve
@@ -269,15 +274,20 @@ class RelayCircuit:
             return b""
         if len(chunks) > self.data_room(stream_id):
             raise ValueError("more DATA cells than the package windows allow")
-        rng = self._rng
-        bodies = [encode_data_body(stream_id, chunk, rng) for chunk in chunks]
-        run, digests = self._crypto.originate_backward_many(bodies)
-        package, streams = self.package, self.streams
-        for chunk, digest in zip(chunks, digests, strict=True):
-            package.on_data_sent(digest)
-            streams.on_sent(stream_id, len(chunk))
+        run, digests = self._crypto.originate_backward_joined(
+            self._data_bodies(stream_id, chunks))
+        self.package.on_data_sent_many(digests)
+        self.streams.on_sent(stream_id, sum(map(len, chunks)), len(chunks))
         self.cells["prev_out"] += len(chunks)
         return run
+
+    def _data_bodies(self, stream_id: int, chunks: Sequence[bytes]) -> bytes:
+        """The DATA bodies joined: laid out in one piece when every chunk but the last is
+        full (the exit's pump cuts them so), else one by one."""
+        rng = self._rng
+        if set(map(len, chunks[:-1])) <= {RELAY_DATA_MAX}:
+            return encode_data_bodies(stream_id, chunks, rng)
+        return b"".join(encode_data_body(stream_id, chunk, rng) for chunk in chunks)
 
     def statistics(self) -> dict[str, object]:
         """A snapshot for the control port: cells and bytes per side, streams, windows."""

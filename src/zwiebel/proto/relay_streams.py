@@ -180,10 +180,10 @@ class StreamTable:
         stream = self.streams.get(stream_id)
         return stream is not None and stream.package.can_send()
 
-    def on_sent(self, stream_id: int, n: int) -> None:
-        """Account for a DATA cell of `n` bytes we sent on the stream."""
+    def on_sent(self, stream_id: int, n: int, cells: int = 1) -> None:
+        """Account for `cells` DATA cells of `n` bytes in all we sent on the stream."""
         stream = self.streams[stream_id]
-        stream.package.on_data_sent()
+        stream.package.on_data_sent(cells)
         stream.bytes_out += n
 
     def forget(self, stream_id: int) -> None:

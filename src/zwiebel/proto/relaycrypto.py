@@ -66,18 +66,18 @@ class _Direction:
         work[DIGEST_OFFSET:_DIGEST_END] = self.last[:DIGEST_LEN]
         return self.cipher.process(work)
 
-    def seal_many(self, bodies: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
-        """`seal` for each body in order, with one AES call: (the encrypted bodies joined,
-        the full running digest after each)."""
-        work = bytearray(b"".join(bodies))
+    def seal_many(self, bodies: bytes) -> tuple[bytes, list[bytes]]:
+        """`seal` for each body of `bodies` (consecutive 509-byte bodies) in order, with
+        one AES call: (the encrypted bodies joined, the full running digest after each)."""
+        work = bytearray(bodies)
         view = memoryview(work)
-        digest = self.digest
+        update, digest = self.digest.update, self.digest.digest
         fulls = []
         for start in range(0, len(work), CELL_PAYLOAD_LEN):
             field = start + DIGEST_OFFSET
             work[field:field + DIGEST_LEN] = _ZERO_DIGEST
-            digest.update(view[start:start + CELL_PAYLOAD_LEN])
-            full = digest.digest()
+            update(view[start:start + CELL_PAYLOAD_LEN])
+            full = digest()
             work[field:field + DIGEST_LEN] = full[:DIGEST_LEN]
             fulls.append(full)
         view.release()
@@ -249,6 +249,12 @@ class RelayHopCrypto:
         the 20-byte running digest after each, for SENDME v1 bookkeeping)."""
         if not bodies or any(len(body) != CELL_PAYLOAD_LEN for body in bodies):
             raise ValueError(f"relay cell bodies must be {CELL_PAYLOAD_LEN} bytes")
+        return self._hop.bwd.seal_many(b"".join(bodies))
+
+    def originate_backward_joined(self, bodies: bytes) -> tuple[bytes, list[bytes]]:
+        """`originate_backward_many` for bodies already joined (a multiple of 509 bytes)."""
+        if not bodies or len(bodies) % CELL_PAYLOAD_LEN:
+            raise ValueError(f"relay cell bodies must be {CELL_PAYLOAD_LEN} bytes each")
         return self._hop.bwd.seal_many(bodies)
 
     def relay_backward(self, cell: bytes) -> bytes:

@@ -24,6 +24,7 @@ Not here: proposal 324 congestion control (cwnd, inflight, cc_sendme_inc, XON/XO
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from enum import Enum
 
 from zwiebel.cells.relay_ctrl import SENDME_DIGEST_LEN, Sendme
@@ -82,6 +83,18 @@ class CircuitPackageWindow:
         if self.window != CIRCWINDOW_START and (self.window - 1) % CIRCWINDOW_INCREMENT == 0:
             self._digests.append(digest[:SENDME_DIGEST_LEN])
         self.window -= 1
+
+    def on_data_sent_many(self, digests: Sequence[bytes]) -> None:
+        """`on_data_sent` for consecutive DATA cells, given the digest after each: only
+        the digests of the cells a SENDME will acknowledge are kept."""
+        if self.window < len(digests):
+            raise AssertionError("DATA packaged with an empty circuit window")
+        window = self.window
+        for digest in digests:
+            if window != CIRCWINDOW_START and (window - 1) % CIRCWINDOW_INCREMENT == 0:
+                self._digests.append(digest[:SENDME_DIGEST_LEN])
+            window -= 1
+        self.window = window
 
     def on_sendme(self, msg: Sendme, accept_min_version: int = 1) -> SendmeVerdict:
         """Check a circuit-level SENDME; on OK the window has grown by 100."""
@@ -144,11 +157,11 @@ class StreamPackageWindow:
         """Whether one more DATA cell may be packaged on this stream."""
         return self.window > 0
 
-    def on_data_sent(self) -> None:
-        """Account for a DATA cell sent on this stream."""
-        if self.window <= 0:
+    def on_data_sent(self, cells: int = 1) -> None:
+        """Account for `cells` DATA cells sent on this stream."""
+        if self.window < cells:
             raise AssertionError("DATA packaged with an empty stream window")
-        self.window -= 1
+        self.window -= cells
 
     def on_sendme(self) -> SendmeVerdict:
         """A stream-level SENDME arrived (its body is ignored)."""

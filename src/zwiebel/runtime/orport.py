@@ -249,10 +249,9 @@ class OrConnection(asyncio.Protocol):
             return
         header = _WIDE_HEADER.pack(circ_id, command)
         view = memoryview(bodies)
-        out = self._outbuf
-        for start in range(0, len(bodies), PAYLOAD_LEN):
-            out += header
-            out += view[start:start + PAYLOAD_LEN]
+        self._outbuf += header
+        self._outbuf += header.join(view[start:start + PAYLOAD_LEN]
+                                    for start in range(0, len(bodies), PAYLOAD_LEN))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush_cells)

@@ -14,6 +14,7 @@ from zwiebel.cells.relay import (
     RELAY_DATA_MAX,
     RelayCell,
     RelayCommand,
+    encode_data_bodies,
     encode_data_body,
     relay_padding,
 )
@@ -103,6 +104,25 @@ def test_fast_data_encoder_equals_encode_message(stream_id: int, data: bytes) ->
     fast = encode_data_body(stream_id, data, _counting_rng(fast_asked))
     assert fast == slow and fast_asked == slow_asked
     assert decode_cell(fast) == (stream_id, Data(data))
+
+
+@given(st.integers(0, 0xFFFF), st.integers(0, 40), st.binary(max_size=RELAY_DATA_MAX))
+def test_data_bodies_in_one_piece_equal_one_by_one(stream_id: int, full: int,
+                                                   last: bytes) -> None:
+    """`encode_data_bodies` (full chunks and a last one of any size) gives the bodies
+    `encode_data_body` gives chunk by chunk, with the same rng calls."""
+    chunks = [bytes([i]) * RELAY_DATA_MAX for i in range(full)] + [last]
+    one_asked: list[int] = []
+    many_asked: list[int] = []
+    one = b"".join(encode_data_body(stream_id, c, _counting_rng(one_asked)) for c in chunks)
+    many = encode_data_bodies(stream_id, chunks, _counting_rng(many_asked))
+    assert many == one and many_asked == one_asked
+    assert encode_data_bodies(stream_id, [], _rng) == b""
+
+
+def test_data_bodies_need_full_chunks_before_the_last() -> None:
+    with pytest.raises(ValueError):
+        encode_data_bodies(1, [b"short", bytes(RELAY_DATA_MAX)], _rng)
 
 
 def test_fast_data_encoder_limits() -> None:

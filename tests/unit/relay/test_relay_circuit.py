@@ -261,9 +261,12 @@ def _counting_rng() -> Callable[[int], bytes]:
     return rng
 
 
-def test_send_data_run_equals_send_data_one_by_one(relay_a: KeySet) -> None:
+@pytest.mark.parametrize("full", [False, True])
+def test_send_data_run_equals_send_data_one_by_one(relay_a: KeySet, full: bool) -> None:
     """The exit's batched DATA path gives the bytes, windows, SENDME digests and counters
-    of `send_data` chunk by chunk (150 cells: past the first circuit SENDME point)."""
+    of `send_data` chunk by chunk (150 cells: past the first circuit SENDME point), both
+    for chunks of any size and for full chunks with a short last one (the exit's pump
+    cuts them so: one join lays out the bodies)."""
     client = ClientCircuit(os.urandom)
     client.create_fast()
     [(command, payload)] = client.cells_to_send()
@@ -276,7 +279,9 @@ def test_send_data_run_equals_send_data_one_by_one(relay_a: KeySet) -> None:
     for circ in circs:
         assert circ.from_prev(command, payload) == [BeginRequested(sid, "1.2.3.4", 80, 0)]
     assert circs[1].data_room(sid) == 500 and circs[1].data_room(sid + 1) == 0
-    chunks = [bytes([i % 256]) * (498 if i % 7 else i % 499) for i in range(150)]
+    chunks = [bytes([i % 256]) * (498 if i % 7 or full else i % 499) for i in range(150)]
+    if full:
+        chunks[-1] = b"tail"
     for chunk in chunks:
         circs[0].send_data(sid, chunk)
     singles = [cell.payload for cell in circs[0].cells_to_send()]
