@@ -196,8 +196,34 @@ _HEAD4 = struct.Struct(">IB")
 _LEN = struct.Struct(">H")
 
 
+_FIXED4 = struct.Struct(f">IB{PAYLOAD_LEN}s")
+_FIXED4_SIZE = _FIXED4.size
+
+
 def _split(buf: bytes, width: int) -> tuple[list[RawCell], int]:
-    """Every complete cell of `buf` after negotiation: (cells, bytes consumed)."""
+    """Every complete cell of `buf` after negotiation: (cells, bytes consumed).
+
+    With 4-byte circuit IDs, when every whole 514-byte slot of `buf` holds a fixed-size
+    cell (its command byte, read in one slice, is below 128 and not VERSIONS), which is
+    nearly always so once a channel is open, one `struct.iter_unpack` call splits them
+    all (then the bytes after the last whole slot one by one). Otherwise (a
+    variable-length cell among them) cell by cell."""
+    if width == 4:
+        count = len(buf) // _FIXED4_SIZE
+        commands = buf[4:count * _FIXED4_SIZE:_FIXED4_SIZE]
+        if count and max(commands) < 128 and 7 not in commands:
+            used = count * _FIXED4_SIZE
+            cells: list[RawCell] = list(_FIXED4.iter_unpack(memoryview(buf)[:used]))
+            if used < len(buf):  # a short variable-length cell may follow
+                more, extra = _split_each(buf[used:], width)
+                cells += more
+                used += extra
+            return cells, used
+    return _split_each(buf, width)
+
+
+def _split_each(buf: bytes, width: int) -> tuple[list[RawCell], int]:
+    """`_split` one header at a time (variable-length cells, 2-byte circuit IDs)."""
     head = _HEAD4 if width == 4 else _HEAD2
     unpack = head.unpack_from
     fixed_total = width + 1 + PAYLOAD_LEN
