@@ -5,8 +5,8 @@ tor 0.4.9.11 dirvote_create_microdescriptor (src/feature/dirauth/dirvote.c):
 (unpadded base64), the canonical "family" (nodefamily_canonicalize), from consensus
 method 35 (MIN_METHOD_FOR_FAMILY_IDS) "family-ids" with the checked family-cert keys,
 "p" with the IPv4 policy summary and "p6" with the re-encoded "ipv6-policy" (each
-unless it rejects everything), and "id ed25519". This supersedes
-zwiebel.netdoc.build.microdesc, which knows no consensus methods.
+unless it rejects everything), and "id ed25519": `zwiebel.netdoc.build.microdesc`, given
+the family-ids from the method that brings them on.
 
 A vote names, per relay, each distinct microdescriptor with the consensus methods
 that produce it (dirvote_format_all_microdesc_vote_lines): tor computes one per range
@@ -19,9 +19,8 @@ from __future__ import annotations
 from zwiebel.crypto.digest import sha256
 from zwiebel.dirauth.accept import family_ids
 from zwiebel.encoding import b64_nopad
-from zwiebel.netdoc.build.family import canonical_family
+from zwiebel.netdoc.build.microdesc import build_microdesc
 from zwiebel.netdoc.serverdesc import ServerDescriptor
-from zwiebel.netdoc.tokenizer import DocObject, format_item
 
 MIN_SUPPORTED_CONSENSUS_METHOD = 32
 MAX_SUPPORTED_CONSENSUS_METHOD = 35
@@ -29,30 +28,14 @@ MIN_METHOD_FOR_FAMILY_IDS = 35
 METHOD_RANGES = ((MIN_SUPPORTED_CONSENSUS_METHOD, MIN_METHOD_FOR_FAMILY_IDS - 1),
                  (MIN_METHOD_FOR_FAMILY_IDS, MAX_SUPPORTED_CONSENSUS_METHOD))
 """tor: microdesc_consensus_methods."""
-_REJECT_ALL = "reject 1-65535"
 
 
 def microdescriptor_for(desc: ServerDescriptor, method: int) -> str | None:
     """The microdescriptor consensus method `method` makes of `desc`; None without TAP key."""
     if desc.onion_key_tap is None:
         return None
-    out = format_item("onion-key", (), DocObject("RSA PUBLIC KEY", desc.onion_key_tap))
-    out += format_item("ntor-onion-key", (b64_nopad(desc.ntor_onion_key),))
-    if desc.family:
-        out += "family " + " ".join(canonical_family(desc.family, desc.identity)) + "\n"
     ids = family_ids(desc) if method >= MIN_METHOD_FOR_FAMILY_IDS else ()
-    if ids:
-        out += "family-ids " + " ".join(ids) + "\n"
-    summary = desc.exit_policy.summarize(4).encode()
-    if summary != _REJECT_ALL:
-        out += f"p {summary}\n"
-    if desc.ipv6_policy is not None and desc.ipv6_policy.encode() != _REJECT_ALL:
-        out += f"p6 {desc.ipv6_policy.encode()}\n"
-    if desc.ed25519_id is not None:
-        out += f"id ed25519 {b64_nopad(desc.ed25519_id)}\n"
-    else:
-        out += f"id rsa1024 {b64_nopad(desc.identity)}\n"
-    return out
+    return build_microdesc(desc, ids)
 
 
 def microdesc_lines(desc: ServerDescriptor) -> tuple[tuple[tuple[int, ...], str], ...]:
