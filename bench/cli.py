@@ -1,6 +1,6 @@
 """``python -m bench``: build the three networks, measure each, report.
 
-Default sizes make a quick run (4 MiB bulk x3, 5 parallel x 5 MiB, 10 builds and
+Default sizes make a quick run (4 MiB bulk x3, 3 rounds of 5 parallel x 5 MiB, 10 builds and
 fetches, 500 connections); the issue's full sizes are ``--bulk-mb 100 --parallel
 20 --parallel-mb 20 --ttfb-reps 20 --circ-reps 20 --conns 5000`` (``--full``).
 Ports: base .. base+299 (one hundred per network), all inside 25000-25999.
@@ -48,6 +48,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--circ-reps", type=int, default=10, help="circuit builds per network (median)")
     add("--parallel", type=int, default=5, help="simultaneous downloads (default 5)")
     add("--parallel-mb", type=float, default=5, help="MiB per parallel download")
+    add("--parallel-reps", type=int, default=3,
+        help="rounds of parallel downloads per network (median)")
     add("--conns", type=int, default=500, help="OR connections for the capacity test")
     add("--concurrency", type=int, default=100, help="link handshakes in flight at once")
     add("--networks", default=",".join(NAMES), help="which networks (default all three)")
@@ -68,7 +70,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if not PORT_LOW <= args.base_port <= PORT_HIGH + 1 - PORT_SPAN:
         parser.error(f"--base-port must leave its {PORT_SPAN} ports in {PORT_LOW}-{PORT_HIGH}")
-    if min(args.bulk_reps, args.ttfb_reps, args.parallel, args.concurrency) < 1:
+    if min(args.bulk_reps, args.ttfb_reps, args.parallel, args.parallel_reps,
+           args.concurrency) < 1:
         parser.error("repetition counts must be positive")
     if min(args.circ_reps, args.conns) < 0:
         parser.error("--circ-reps and --conns must not be negative")
@@ -80,7 +83,7 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 def _plan(args: argparse.Namespace) -> Plan:
     return Plan(args.bulk_reps, args.ttfb_reps, args.circ_reps, args.parallel, args.conns,
-                args.concurrency)
+                args.concurrency, args.parallel_reps)
 
 
 def _failed(exc: BaseException) -> dict[str, Any]:

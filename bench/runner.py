@@ -36,6 +36,7 @@ class Plan:
     parallel: int
     conns: int
     concurrency: int
+    parallel_reps: int = 3
 
 
 def target_of(net: Network) -> Target:
@@ -106,7 +107,8 @@ def _steps(net: Network, served: Served, plan: Plan,
         ("circuit builds", lambda: circuit_builds(net, plan.circ_reps, out)),
         ("ttfb", lambda: measure.ttfb(target, served, "1k.bin", plan.ttfb_reps, out)),
         ("bulk", lambda: measure.bulk(target, served, "bulk.bin", plan.bulk_reps, out)),
-        ("parallel", lambda: measure.parallel(target, served, "par.bin", plan.parallel, out)),
+        ("parallel", lambda: measure.parallel(target, served, "par.bin", plan.parallel,
+                                                     plan.parallel_reps, out)),
         ("rss after load", lambda: rss(net, out, "after")),
     ]
     if net.name in CAPACITY_NETWORKS and plan.conns > 0:

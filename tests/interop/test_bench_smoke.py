@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ def _run(tmp_path: Path) -> tuple[int, dict[str, Any]]:
     out = tmp_path / "result.json"
     status = main(["--start", "together", "--bulk-mb", "1", "--bulk-reps", "1",
                    "--ttfb-reps", "1", "--circ-reps", "1", "--parallel", "2",
-                   "--parallel-mb", "1", "--conns", str(CONNS), "--concurrency", "10",
+                   "--parallel-reps", "2", "--parallel-mb", "1", "--conns", str(CONNS),
+                   "--concurrency", "10",
                    "--base-port", str(BASE_PORT), "--work-dir", str(tmp_path / "work"),
                    "--out", str(out), "--no-chart"])
     return status, json.loads(out.read_text())
@@ -54,7 +56,9 @@ def test_bench_tiny_run_measures_three_networks(
         assert all(figures[key] > 0 for key in POSITIVE), (name, figures)
         assert all(math.isfinite(figures[key]) and figures[key] >= 0 for key in CPU), name
         assert len(data["samples"]["bulk_mbps"]) == 1
-        assert len(data["samples"]["parallel_stream_mbps"]) == 2
+        assert len(data["samples"]["parallel_stream_mbps"]) == 4
+        rounds = data["samples"]["parallel_round_mbps"]
+        assert len(rounds) == 2 and figures["parallel_mbps"] == statistics.median(rounds)
     for name in ("tor", "zwiebel"):
         figures = networks[name]["figures"]
         assert set(CAPACITY) <= set(figures), name
