@@ -111,6 +111,24 @@ class _Direction:
 InboundCell = tuple[int, bytes, int, bytes]
 
 
+def _recognized_zero(plain: bytes) -> Sequence[int]:
+    """Offsets of the bodies in `plain` whose 'recognized' field is zero. The fields are
+    read in two strided slices: at the hop a download comes from all are zero, at the
+    hops before it almost none are (1 in 65536), and both cases take no loop per cell."""
+    high = plain[1::CELL_PAYLOAD_LEN]
+    low = plain[2::CELL_PAYLOAD_LEN]
+    zeros = bytes(len(high))
+    if high == zeros and low == zeros:
+        return range(0, len(plain), CELL_PAYLOAD_LEN)
+    found = []
+    index = high.find(0)
+    while index != -1:
+        if not low[index]:
+            found.append(index * CELL_PAYLOAD_LEN)
+        index = high.find(0, index + 1)
+    return found
+
+
 def _recognize_run(direction: _Direction, hop: int, plain: bytes, waiting: list[int],
                    out: list[InboundCell | None]) -> tuple[list[int], bytes]:
     """Mark the cells of `plain` (the run of `waiting` cells, deciphered by `hop`) that
@@ -123,8 +141,7 @@ def _recognize_run(direction: _Direction, hop: int, plain: bytes, waiting: list[
     none of the run (the middle hops of a download) the run goes on unchanged."""
     view = memoryview(plain)
     running = direction.digest
-    candidates = [at - 1 for at in range(1, len(plain), CELL_PAYLOAD_LEN)
-                  if not plain[at] and not plain[at + 1]]
+    candidates = _recognized_zero(plain)
     taken: list[int] = []
     for start in candidates:
         trial = running.copy()
