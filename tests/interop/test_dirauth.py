@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.support.testnet_cli import download, running_network
+from tests.support.testnet_cli import download, restarted, running_network
 from zwiebel.cells.torcert import EdCertType
 from zwiebel.crypto.ed25519_expanded import ExpandedEd25519Private
 from zwiebel.crypto.keys import RsaPrivate, X25519Private
@@ -69,6 +70,49 @@ def test_an_all_zwiebel_network_carries_a_download(tmp_path: Path) -> None:
     with running_network(base, 29600) as record:
         assert {n.impl for n in record.nodes} == {"zwiebel"}
         download(base, record, SIZE)
+        _restart_keeps_the_state(base, record)
+
+
+def _restart_keeps_the_state(base: Path, record: NetworkRecord) -> None:
+    """An authority stopped and started again reads its descriptors, reachability
+    history and consensus back from the DataDirectory, serves them at once, and the
+    network goes on carrying downloads."""
+    auth = record.node("auth0")
+    before = _valid_after(_consensus(auth.dir_port))
+    with restarted(auth) as log_from:
+        state = _wait_log(Path(auth.log), log_from,
+                          r"Directory authority state read from \S+: (\d+) relay descriptors, "
+                          r"the reachability history of (\d+) relays, the consensus valid "
+                          r"after (\S+ \S+)\.")
+        assert int(state.group(1)) >= 6 and int(state.group(2)) >= 6, state.group(0)
+        assert state.group(3) >= before
+        _wait_log(Path(auth.log), log_from, r"DirPort open on")
+        text = _consensus(auth.dir_port)
+        assert _valid_after(text) >= state.group(3)
+        assert len(re.findall(r"^r ", text, re.M)) == 7
+        answer = asyncio.run(fetch_dirport("127.0.0.1", auth.dir_port, "/tor/server/all"))
+        assert answer.status == 200
+        assert len(re.findall(rb"^router ", answer.body, re.M)) >= 6
+        download(base, record, SIZE)
+
+
+def _valid_after(consensus: str) -> str:
+    found = re.search(r"^valid-after (\S+ \S+)$", consensus, re.M)
+    assert found is not None
+    return found.group(1)
+
+
+def _wait_log(log: Path, start: int, pattern: str, timeout: float = 60.0) -> re.Match[str]:
+    """The first match of `pattern` in `log` from byte `start` on (bounded poll)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with log.open("rb") as f:
+            f.seek(start)
+            found = re.search(pattern, f.read().decode(errors="replace"))
+        if found is not None:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no {pattern!r} in {log} within {timeout}s")
 
 
 def test_a_mixed_network_agrees_on_one_consensus(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from zwiebel.testnet.fileserver import FileServer
-from zwiebel.testnet.netfile import NETWORK_FILE, NetworkRecord, read_network
+from zwiebel.testnet.netfile import NETWORK_FILE, NetworkRecord, NodeRecord, read_network
 from zwiebel.testnet.procs import stop_pids
 from zwiebel.testnet.socksfetch import fetch
 
@@ -46,6 +46,26 @@ def running_network(base: Path, base_port: int, *args: str) -> Iterator[NetworkR
     finally:
         cli("down", str(base), timeout=120)
         stop_pids(recorded(base), term_wait=2.0)
+
+
+@contextmanager
+def restarted(node: NodeRecord) -> Iterator[int]:
+    """Stop `node` (SIGTERM, bounded) and start it again with its recorded command;
+    yield the size its log had before the restart (where the new process's lines
+    begin). The new process is stopped on exit: network.json does not know it."""
+    assert node.pid is not None
+    torrc = Path(node.torrc)
+    stop_pids({node.name: (node.pid, torrc)}, term_wait=30.0)
+    log = Path(node.log)
+    start = log.stat().st_size if log.exists() else 0
+    proc = subprocess.Popen(list(node.command), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        yield start
+    finally:
+        stop_pids({node.name: (proc.pid, torrc)}, term_wait=10.0)
+        proc.wait(timeout=30)
 
 
 def download(base: Path, record: NetworkRecord, size: int) -> None:

@@ -93,6 +93,7 @@ class AuthorityService:
         self._tasks: list[asyncio.Task[None]] = []
         self._load_store()
         self._load_consensus()
+        self._report_state()
 
     def _peers(self) -> list[DirAuthoritySpec]:
         own = self.keys.v3ident.hex().upper()
@@ -218,6 +219,14 @@ class AuthorityService:
             self._index_descriptor(desc)
         self.refresh_extras()
 
+    def _report_state(self) -> None:
+        """Say what the DataDirectory gave back (an operator restarting an authority
+        sees that it did not start from nothing)."""
+        log.log(NOTICE, "Directory authority state read from %s: %d relay descriptors, "
+                "the reachability history of %d relays, %s.", self.data_dir,
+                len(self.store.servers()), len(self.history.relays),
+                _describe_live(self.live))
+
     def _load_consensus(self) -> None:
         docs = {}
         for flavor, name in CONSENSUS_FILES.items():
@@ -232,6 +241,12 @@ class AuthorityService:
         if live.valid_after + timedelta(seconds=3 * live.interval) > self.started:
             self.docs.consensus = docs
             self.live = live
+
+
+def _describe_live(live: LiveConsensus | None) -> str:
+    if live is None:
+        return "no consensus recent enough to serve"
+    return f"the consensus valid after {live.valid_after:%Y-%m-%d %H:%M:%S}"
 
 
 def _load_keys(data_dir: Path, now: datetime) -> AuthorityKeys:
