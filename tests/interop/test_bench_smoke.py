@@ -58,7 +58,8 @@ def test_bench_tiny_run_measures_three_networks(
         assert len(data["samples"]["bulk_mbps"]) == 1
         assert len(data["samples"]["parallel_stream_mbps"]) == 4
         rounds = data["samples"]["parallel_round_mbps"]
-        assert len(rounds) == 2 and figures["parallel_mbps"] == statistics.median(rounds)
+        assert len(rounds) == 2
+        assert figures["parallel_mbps"] == pytest.approx(statistics.median(rounds), abs=2e-3)
     for name in ("tor", "zwiebel"):
         figures = networks[name]["figures"]
         assert set(CAPACITY) <= set(figures), name

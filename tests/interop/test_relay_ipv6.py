@@ -31,7 +31,7 @@ from tests.support.fetch import curl_via_socks
 from tests.support.relaynet import http_fetch, small_open_network
 from zwiebel.features.relay import RelayFeature, RelaySettings
 from zwiebel.features.relay.descriptor import DescriptorInputs, build_descriptors
-from zwiebel.features.relay.exit import DirCache
+from zwiebel.features.relay.edges import DirCache
 from zwiebel.features.relay.keys import RelayKeys
 from zwiebel.netdoc.policy import ExitPolicy
 from zwiebel.runtime.dirpost import post_dirport

@@ -40,7 +40,7 @@ from zwiebel.cells.relay_msgs import EndReason
 from zwiebel.crypto.keys import X25519Private
 from zwiebel.features.relay import RelayFeature, RelaySettings
 from zwiebel.features.relay.descriptor import DescriptorInputs, build_descriptors
-from zwiebel.features.relay.exit import DirCache
+from zwiebel.features.relay.edges import DirCache
 from zwiebel.features.relay.keys import RelayKeys
 from zwiebel.netdir.relay import RelayInfo
 from zwiebel.netdoc.policy import ExitPolicy

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.cells.relay_msgs import Connected, Data, End, EndReason, Resolved
-from zwiebel.features.relay.exit import DNS_TTL, ExitHandler, _Edge
+from zwiebel.features.relay.edges import Edge
+from zwiebel.features.relay.exit import DNS_TTL, ExitHandler
 from zwiebel.netdoc.policy import ExitPolicy
 from zwiebel.proto.relay_streams import (
     BeginDirRequested,
@@ -155,7 +156,7 @@ def test_pump_packages_what_the_windows_allow_in_one_call() -> None:
     """498-byte chunks in order, one call per pump, the rest kept until a SENDME."""
     data = bytes(range(256)) * 8
     circuit = _Windowed(room=3)
-    edge = _Edge(circuit, 5)
+    edge = Edge(circuit, 5)
     edge.outbuf += data
     edge.eof = True
     edge.pump()

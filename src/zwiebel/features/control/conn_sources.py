@@ -18,7 +18,8 @@ from typing import Protocol, cast
 
 from zwiebel.control.conninfo import Usage
 from zwiebel.features.relay.circuits import RelayCircuits
-from zwiebel.features.relay.exit import DirStream, ExitHandler, ExitStream
+from zwiebel.features.relay.edges import DirStream, ExitStream
+from zwiebel.features.relay.exit import ExitHandler
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.conntrack import ConnSample
 from zwiebel.runtime.orport import OrConnection

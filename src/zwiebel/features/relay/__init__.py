@@ -54,7 +54,8 @@ from zwiebel.crypto import Rng
 from zwiebel.crypto.keys import RsaPrivate, X25519Private
 from zwiebel.crypto.x509_build import build_x509
 from zwiebel.features.relay.circuits import RelayCircuits
-from zwiebel.features.relay.exit import DirCache, ExitHandler
+from zwiebel.features.relay.edges import DirCache
+from zwiebel.features.relay.exit import ExitHandler
 from zwiebel.features.relay.keys_schedule import (
     TLS_ROTATION_INTERVAL,
     link_identity_due,
