@@ -51,6 +51,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--parallel-reps", type=int, default=3,
         help="rounds of parallel downloads per network (median)")
     add("--conns", type=int, default=500, help="OR connections for the capacity test")
+    add("--rss-samples", type=int, default=6,
+        help="RSS snapshots 2 s apart per memory measurement (median)")
+    add("--idle-settle", type=float, default=30.0,
+        help="seconds a network runs before its idle RSS is taken (default 30)")
     add("--concurrency", type=int, default=100, help="link handshakes in flight at once")
     add("--networks", default=",".join(NAMES), help="which networks (default all three)")
     add("--start", choices=("sequential", "together"), default="sequential")
@@ -71,7 +75,7 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if not PORT_LOW <= args.base_port <= PORT_HIGH + 1 - PORT_SPAN:
         parser.error(f"--base-port must leave its {PORT_SPAN} ports in {PORT_LOW}-{PORT_HIGH}")
     if min(args.bulk_reps, args.ttfb_reps, args.parallel, args.parallel_reps,
-           args.concurrency) < 1:
+           args.rss_samples, args.concurrency) < 1:
         parser.error("repetition counts must be positive")
     if min(args.circ_reps, args.conns) < 0:
         parser.error("--circ-reps and --conns must not be negative")
@@ -83,7 +87,7 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 def _plan(args: argparse.Namespace) -> Plan:
     return Plan(args.bulk_reps, args.ttfb_reps, args.circ_reps, args.parallel, args.conns,
-                args.concurrency, args.parallel_reps)
+                args.concurrency, args.parallel_reps, args.rss_samples, args.idle_settle)
 
 
 def _failed(exc: BaseException) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from zwiebel.testnet.layout import HOST
 
 KIB = 1024
 SETTLE = 2.0
+#: Seconds between the RSS snapshots of one measurement.
+RSS_GAP = 2.0
 #: Networks the connection-capacity test runs on (one relay of each implementation).
 CAPACITY_NETWORKS = ("tor", "zwiebel")
 
@@ -37,6 +39,8 @@ class Plan:
     conns: int
     concurrency: int
     parallel_reps: int = 3
+    rss_samples: int = 6
+    idle_settle: float = 30.0
 
 
 def target_of(net: Network) -> Target:
@@ -89,31 +93,48 @@ def capacity(net: Network, plan: Plan, out: Results) -> None:
                           f"{result.attempted} connections failed: {result.errors}")
 
 
-def rss(net: Network, out: Results, label: str) -> None:
-    """``rss_<label>_mib.<node>`` for every node and the mean over the relays."""
-    snap = procstat.rss_snapshot(net.pids())
-    for node, mib in snap.items():
-        out.figures[f"rss_{label}_mib.{node}"] = mib
-    relays = [snap[n] for n in net.relay_pids()]
+def rss(net: Network, out: Results, label: str, samples: int) -> None:
+    """``rss_<label>_mib.<node>`` for every node and the mean over the relays: the median
+    of ``samples`` snapshots RSS_GAP seconds apart."""
+    snaps = []
+    for index in range(samples):
+        if index:
+            time.sleep(RSS_GAP)
+        snaps.append(procstat.rss_snapshot(net.pids()))
+    out.samples[f"rss_{label}_mib"] = snaps
+    median = {node: statistics.median(s[node] for s in snaps) for node in snaps[0]}
+    for node, mib in median.items():
+        out.figures[f"rss_{label}_mib.{node}"] = round(mib, 1)
+    relays = [median[n] for n in net.relay_pids()]
     out.figures[f"rss_{label}_mib.relay_mean"] = round(sum(relays) / len(relays), 1)
 
 
 def _steps(net: Network, served: Served, plan: Plan,
            out: Results) -> list[tuple[str, Callable[[], None]]]:
     target = target_of(net)
+    up_at = time.monotonic()
     steps: list[tuple[str, Callable[[], None]]] = [
         ("warm-up", lambda: _warm_up(target, served, out)),
-        ("rss idle", lambda: rss(net, out, "idle")),
+        ("rss idle", lambda: _idle_rss(net, out, plan, up_at)),
         ("circuit builds", lambda: circuit_builds(net, plan.circ_reps, out)),
         ("ttfb", lambda: measure.ttfb(target, served, "1k.bin", plan.ttfb_reps, out)),
         ("bulk", lambda: measure.bulk(target, served, "bulk.bin", plan.bulk_reps, out)),
         ("parallel", lambda: measure.parallel(target, served, "par.bin", plan.parallel,
                                                      plan.parallel_reps, out)),
-        ("rss after load", lambda: rss(net, out, "after")),
+        ("rss after load", lambda: rss(net, out, "after", plan.rss_samples)),
     ]
     if net.name in CAPACITY_NETWORKS and plan.conns > 0:
         steps.append(("capacity", lambda: capacity(net, plan, out)))
     return steps
+
+
+def _idle_rss(net: Network, out: Results, plan: Plan, up_at: float) -> None:
+    """Idle RSS once the network has run ``plan.idle_settle`` seconds: a tor relay of a
+    fresh test network grows from about 47 to 105 MiB in its first 20 s (its directory
+    caches fill), where a Zwiebel relay stays at 50, so an early snapshot favours tor
+    and a late one Zwiebel; settled is what an operator sees."""
+    time.sleep(max(0.0, up_at + plan.idle_settle - time.monotonic()))
+    rss(net, out, "idle", plan.rss_samples)
 
 
 def _warm_up(target: Target, served: Served, out: Results) -> None:

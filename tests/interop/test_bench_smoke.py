@@ -36,7 +36,8 @@ def _run(tmp_path: Path) -> tuple[int, dict[str, Any]]:
     status = main(["--start", "together", "--bulk-mb", "1", "--bulk-reps", "1",
                    "--ttfb-reps", "1", "--circ-reps", "1", "--parallel", "2",
                    "--parallel-reps", "2", "--parallel-mb", "1", "--conns", str(CONNS),
-                   "--concurrency", "10",
+                   "--concurrency", "10", "--rss-samples", "2",
+                   "--idle-settle", "0",
                    "--base-port", str(BASE_PORT), "--work-dir", str(tmp_path / "work"),
                    "--out", str(out), "--no-chart"])
     return status, json.loads(out.read_text())
@@ -56,6 +57,7 @@ def test_bench_tiny_run_measures_three_networks(
         assert all(figures[key] > 0 for key in POSITIVE), (name, figures)
         assert all(math.isfinite(figures[key]) and figures[key] >= 0 for key in CPU), name
         assert len(data["samples"]["bulk_mbps"]) == 1
+        assert len(data["samples"]["rss_idle_mib"]) == 2
         assert len(data["samples"]["parallel_stream_mbps"]) == 4
         rounds = data["samples"]["parallel_round_mbps"]
         assert len(rounds) == 2
