@@ -22,7 +22,7 @@ from zwiebel.features.relay import circuits as circuits_module
 from zwiebel.features.relay.circuits import RelayCircuits
 from zwiebel.proto.circuit import ClientCircuit
 from zwiebel.proto.relay_create import answer_create
-from zwiebel.runtime.orport import OrConnection, OrIdentity
+from zwiebel.runtime.orconn import OrConnection, OrIdentity
 
 NEXT_CIRC_ID = 0x80000007
 PREV_CIRC_ID = 0x80000005  # a client opened `prev`: its circuit IDs have the high bit

@@ -1,4 +1,4 @@
-"""OR connection output (runtime.orport): cells queued in one event-loop iteration leave in
+"""OR connection output (runtime.orconn): cells queued in one event-loop iteration leave in
 one TLS write, byte for byte the cells `encode_cell` makes, in order."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import cast
 from tests.unit.relay.conftest import make_relay
 from zwiebel.cells.framing import PAYLOAD_LEN, CellDecoder, encode_cell
 from zwiebel.cells.framing import ChannelCommand as C
-from zwiebel.runtime.orport import CellHandler, OrConnection, OrIdentity
+from zwiebel.runtime.orconn import CellHandler, OrConnection, OrIdentity
 from zwiebel.runtime.tls import TlsEngine, relay_client_context, relay_server_context
 
 

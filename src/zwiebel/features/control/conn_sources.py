@@ -22,7 +22,7 @@ from zwiebel.features.relay.edges import DirStream, ExitStream
 from zwiebel.features.relay.exit import ExitHandler
 from zwiebel.managers.channels import ChannelManager
 from zwiebel.managers.conntrack import ConnSample
-from zwiebel.runtime.orport import OrConnection
+from zwiebel.runtime.orconn import OrConnection
 
 
 class RelayParts(Protocol):

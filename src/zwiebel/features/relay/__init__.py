@@ -67,7 +67,8 @@ from zwiebel.proto.relay_linkcerts import Ed25519Signer, RelayLinkIdentity
 from zwiebel.runtime.clock import rng as system_rng
 from zwiebel.runtime.clock import utcnow
 from zwiebel.runtime.listen import Listener
-from zwiebel.runtime.orport import OrIdentity, start_orport
+from zwiebel.runtime.orconn import OrIdentity
+from zwiebel.runtime.orport import start_orport
 
 __all__ = ["RelayFeature", "RelayKeysLike", "RelaySettings", "make_or_identity"]
 

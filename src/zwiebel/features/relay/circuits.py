@@ -47,7 +47,8 @@ from zwiebel.proto.relay_circuit import (
 from zwiebel.proto.relay_create import CREATE_COMMANDS, CreateRefused, OnionKeys, answer_create
 from zwiebel.proto.relay_streams import StreamEvent
 from zwiebel.runtime.clock import monotonic, rng
-from zwiebel.runtime.orport import OrConnection, OrIdentity, connect_relay
+from zwiebel.runtime.orconn import OrConnection, OrIdentity
+from zwiebel.runtime.orport import connect_relay
 
 log = logging.getLogger("zwiebel")
 _PREV = Side.PREV
