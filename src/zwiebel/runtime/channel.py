@@ -28,7 +28,7 @@ from zwiebel.proto.channel import (
     ProtocolViolation,
 )
 from zwiebel.runtime.clock import monotonic, rng, utcnow
-from zwiebel.runtime.ratelimit import Shaper, shaper_for
+from zwiebel.runtime.ratelimit import FlowControlled, Shaper, shaper_for
 from zwiebel.runtime.tls import client_context
 
 log = logging.getLogger("zwiebel")
@@ -48,7 +48,7 @@ class ChannelError(Exception):
     """The channel could not be opened or was closed."""
 
 
-class Channel(asyncio.Protocol):
+class Channel(FlowControlled):
     """One open (or opening) OR connection, initiated by us."""
 
     def __init__(self, host: str, port: int, expected_rsa_id: bytes | None) -> None:
@@ -83,7 +83,7 @@ class Channel(asyncio.Protocol):
         """Start the link handshake: send VERSIONS."""
         self._transport = cast(asyncio.Transport, transport)  # also uvloop's, not a subclass
         self.local_port = int((transport.get_extra_info("sockname") or ("?", 0))[1])
-        self._shaper = shaper_for(self._transport, self.host, False, self._bandwidth_pressure)
+        self._shaper = shaper_for(self._transport, self.host, False, self.bandwidth_pressure)
         ssl_obj = transport.get_extra_info("ssl_object")
         cert = ssl_obj.getpeercert(binary_form=True) if ssl_obj is not None else None
         if not cert:
@@ -115,21 +115,6 @@ class Channel(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """Tell every circuit on this channel that it is gone."""
         self._closed(f"connection lost: {exc}" if exc else "connection closed")
-
-    def pause_writing(self) -> None:
-        """The transport buffer is full: senders wait on `writable`."""
-        self.writable.clear()
-
-    def resume_writing(self) -> None:
-        """The transport buffer drained."""
-        self.writable.set()
-
-    def _bandwidth_pressure(self, full: bool) -> None:
-        """Output waits for bandwidth tokens (runtime.ratelimit): senders back off."""
-        if full:
-            self.writable.clear()
-        else:
-            self.writable.set()
 
     # -- handshake ----------------------------------------------------------
     def _handshake_data(self, data: bytes) -> None:

@@ -37,7 +37,7 @@ from zwiebel.encoding import ParseError, b16
 from zwiebel.proto.channel_certs import ProtocolViolation
 from zwiebel.proto.relay_linkcerts import RelayLinkIdentity
 from zwiebel.runtime.clock import monotonic, rng, utcnow
-from zwiebel.runtime.ratelimit import Shaper, shaper_for
+from zwiebel.runtime.ratelimit import FlowControlled, Shaper, shaper_for
 from zwiebel.runtime.tls import (
     TlsEngine,
     TlsError,
@@ -95,7 +95,7 @@ class OrIdentity:
         return self.link.rsa_identity.public().fingerprint()
 
 
-class OrConnection(asyncio.Protocol):
+class OrConnection(FlowControlled):
     """One TLS connection between this relay and a peer (client or relay)."""
 
     outbound = False
@@ -134,7 +134,7 @@ class OrConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername") or ("?", 0)
         self.peer_host, self.peer_port = str(peer[0]), int(peer[1])
         self.local_port = int((transport.get_extra_info("sockname") or ("?", 0))[1])
-        self._shaper = shaper_for(self._transport, self.peer_host, True, self._bandwidth_pressure)
+        self._shaper = shaper_for(self._transport, self.peer_host, True, self.bandwidth_pressure)
         ctx = self.identity.client_context if self.outbound else self.identity.server_context
         self._tls = TlsEngine(ctx, server=not self.outbound)
         if self.outbound:
@@ -163,21 +163,6 @@ class OrConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """The TCP connection is gone."""
         self._closed(f"connection lost: {exc}" if exc else "connection closed")
-
-    def pause_writing(self) -> None:
-        """The transport buffer is over its high-water mark."""
-        self.writable.clear()
-
-    def resume_writing(self) -> None:
-        """The transport buffer drained."""
-        self.writable.set()
-
-    def _bandwidth_pressure(self, full: bool) -> None:
-        """Output waits for bandwidth tokens (runtime.ratelimit): senders back off."""
-        if full:
-            self.writable.clear()
-        else:
-            self.writable.set()
 
     # -- handshake hooks (subclasses) ---------------------------------------------
     def _tls_ready(self) -> None:

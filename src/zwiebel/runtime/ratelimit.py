@@ -220,6 +220,29 @@ def installed() -> BandwidthLimiter | None:
     return _installed
 
 
+class FlowControlled(asyncio.Protocol):
+    """A protocol whose senders wait on `writable`: cleared while the transport's buffer
+    is over its high-water mark, or while output waits for bandwidth tokens (pass
+    `bandwidth_pressure` to `shaper_for`)."""
+
+    writable: asyncio.Event
+
+    def pause_writing(self) -> None:
+        """The transport buffer is over its high-water mark."""
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        """The transport buffer drained."""
+        self.writable.set()
+
+    def bandwidth_pressure(self, full: bool) -> None:
+        """Output waits for bandwidth tokens: senders back off until it does not."""
+        if full:
+            self.writable.clear()
+        else:
+            self.writable.set()
+
+
 def shaper_for(transport: ShapedTransport, peer_host: str, relayed: bool,
                on_pressure: PressureSink | None = None) -> Shaper | None:
     """A shaper for a new connection from the installed limiter, or None."""
