@@ -40,6 +40,13 @@ BASE_PORT = 28600
 MIB = 1 << 20
 QUOTA = 4 * MIB
 FILE_SIZE = 16 * MIB
+#: What the client must have received when the relay goes dormant. The relay counts 514
+#: wire bytes (and TLS framing) per 498 of payload; the cells in flight on the circuit
+#: when it blows its connections away are lost, up to a circuit window of 1,000 cells
+#: (498,000 bytes); and 64 KiB are left for its own directory traffic. One run delivered
+#: 88% of the quota, so the 90% this test asked before was too tight. The relay's own
+#: count (`_used`) is checked to reach the quota, below.
+DELIVERED_AT_LEAST = QUOTA * 498 // 514 - 1000 * 498 - 64 * 1024
 SOFT = r"Bandwidth soft limit reached; commencing hibernation\. No new connections will be accepted"
 DORMANT = r"Going dormant\. Blowing away remaining connections\."
 
@@ -103,7 +110,7 @@ def test_hibernates_at_quota_and_stays_asleep_after_restart(
                              far_server.files["big.bin"], "accounting", timeout=90)
         relay.wait_for(SOFT, 30)
         relay.wait_for(DORMANT, 30)
-        assert QUOTA * 0.9 <= got.size < FILE_SIZE, got.size
+        assert DELIVERED_AT_LEAST <= got.size < FILE_SIZE, got.size
         assert _or_port_refuses(slot.or_port)
     saved = _state(data)
     begun = saved.get("AccountingIntervalStart")
