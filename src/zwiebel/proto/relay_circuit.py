@@ -274,7 +274,7 @@ class RelayCircuit:
             return b""
         if len(chunks) > self.data_room(stream_id):
             raise ValueError("more DATA cells than the package windows allow")
-        run, digests = self._crypto.originate_backward_joined(
+        run, digests = self._crypto.originate_backward_many(
             self._data_bodies(stream_id, chunks))
         self.package.on_data_sent_many(digests)
         self.streams.on_sent(stream_id, sum(map(len, chunks)), len(chunks))

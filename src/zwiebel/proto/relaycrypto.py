@@ -16,14 +16,15 @@ the SENDME v1 tag (proposal 289), separately per direction.
 `ClientCryptoPath` is the client's stack of hops; `RelayHopCrypto` is one relay's layer.
 Bodies are 509-byte `bytes`; every call returns new `bytes` (the AES calls are the copies).
 A run of cells relayed toward the client takes one AES call (`relay_backward_many`), and so
-does a run of cells a relay originates (`originate_backward_many`: the digests are still
-folded in cell by cell).
+do a run of cells a relay originates (`originate_backward_many`: the digests are still
+folded in cell by cell) and a run the client deciphers (`decrypt_inbound_many`).
 Not here: the CGO relay crypto of proposal 359 and the SHA3/AES-256 onion-service variant.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from zwiebel.cells.circuit import CELL_PAYLOAD_LEN
 from zwiebel.cells.relay import DIGEST_LEN, DIGEST_OFFSET
@@ -31,6 +32,9 @@ from zwiebel.crypto.cipher import AesCtr
 from zwiebel.crypto.digest import running_digest
 from zwiebel.encoding import ParseError
 from zwiebel.proto.handshake.keys import KeyMaterial
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as HashObject
 
 _ZERO_DIGEST = bytes(DIGEST_LEN)
 _DIGEST_END = DIGEST_OFFSET + DIGEST_LEN
@@ -93,15 +97,25 @@ class _Direction:
     def recognizes_at(self, plain: memoryview, start: int) -> bytes | None:
         """`recognizes` for the body at `start` in `plain`, whose 'recognized' field the
         caller found zero: the full running digest after it on a match, else None."""
-        trial = self.digest.copy()
-        trial.update(plain[start:start + DIGEST_OFFSET])
-        trial.update(_ZERO_DIGEST)
-        trial.update(plain[start + _DIGEST_END:start + CELL_PAYLOAD_LEN])
-        full = trial.digest()
-        if full[:DIGEST_LEN] != plain[start + DIGEST_OFFSET:start + _DIGEST_END]:
+        found = _trial_digest(self.digest, plain, start)
+        if found is None:
             return None
-        self.digest, self.last = trial, full
-        return full
+        self.digest, self.last = found
+        return self.last
+
+
+def _trial_digest(running: HashObject, plain: memoryview, start: int
+                  ) -> tuple[HashObject, bytes] | None:
+    """The running digest advanced over the body at `start` (its digest field taken as
+    zero) and its full value, if the value's first four bytes match that field."""
+    trial = running.copy()
+    trial.update(plain[start:start + DIGEST_OFFSET])
+    trial.update(_ZERO_DIGEST)
+    trial.update(plain[start + _DIGEST_END:start + CELL_PAYLOAD_LEN])
+    full = trial.digest()
+    if full[:DIGEST_LEN] != plain[start + DIGEST_OFFSET:start + _DIGEST_END]:
+        return None
+    return trial, full
 
 
 #: A relay cell the client deciphered: the hop that recognized it (-1: none), the
@@ -134,23 +148,18 @@ def _recognize_run(direction: _Direction, hop: int, plain: bytes, waiting: list[
     """Mark the cells of `plain` (the run of `waiting` cells, deciphered by `hop`) that
     `hop` recognizes in `out`; return the rest: their indexes and bodies joined.
 
-    This is `_Direction.recognizes_at` unrolled over the run (the client's hottest loop):
-    only bodies whose 'recognized' field is zero are candidates; the trial digest of a
-    candidate runs over its bytes with the digest field zeroed, and becomes the running
-    digest only when its first four bytes match that field. At a hop that recognizes
+    `_Direction.recognizes_at` over the run (the client's hottest loop): only bodies whose
+    'recognized' field is zero are candidates, and a candidate's trial digest becomes
+    the running digest only when it matches. At a hop that recognizes
     none of the run (the middle hops of a download) the run goes on unchanged."""
     view = memoryview(plain)
     running = direction.digest
     candidates = _recognized_zero(plain)
     taken: list[int] = []
     for start in candidates:
-        trial = running.copy()
-        trial.update(view[start:start + DIGEST_OFFSET])
-        trial.update(_ZERO_DIGEST)
-        trial.update(view[start + _DIGEST_END:start + CELL_PAYLOAD_LEN])
-        full = trial.digest()
-        if full[:DIGEST_LEN] == plain[start + DIGEST_OFFSET:start + _DIGEST_END]:
-            running = trial
+        found = _trial_digest(running, view, start)
+        if found is not None:
+            running, full = found
             direction.last = full
             out[waiting[start // CELL_PAYLOAD_LEN]] = (hop, plain, start, full)
             taken.append(start // CELL_PAYLOAD_LEN)
@@ -204,11 +213,10 @@ class ClientCryptoPath:
     def decrypt_inbound(self, cell: bytes) -> tuple[int, bytes]:
         """Peel layers until a hop recognizes the cell: (hop index, plaintext body)."""
         _check_len(cell)
-        for index, hop in enumerate(self._hops):
-            cell = hop.bwd.cipher.process(cell)
-            if hop.bwd.recognizes(cell):
-                return index, cell
-        raise UnrecognizedCellError("inbound relay cell not recognized by any hop")
+        [(hop, plain, at, _)] = self.decrypt_inbound_many([cell])
+        if hop < 0:
+            raise UnrecognizedCellError("inbound relay cell not recognized by any hop")
+        return hop, plain[at:at + CELL_PAYLOAD_LEN]
 
     def decrypt_inbound_many(self, cells: Sequence[bytes]) -> list[InboundCell]:
         """`decrypt_inbound` for consecutive cells of the circuit, with one AES call per
@@ -261,15 +269,10 @@ class RelayHopCrypto:
         _check_len(body)
         return self._hop.bwd.seal(body)
 
-    def originate_backward_many(self, bodies: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
-        """`originate_backward` for each body in order, in one AES call: (the cells joined,
-        the 20-byte running digest after each, for SENDME v1 bookkeeping)."""
-        if not bodies or any(len(body) != CELL_PAYLOAD_LEN for body in bodies):
-            raise ValueError(f"relay cell bodies must be {CELL_PAYLOAD_LEN} bytes")
-        return self._hop.bwd.seal_many(b"".join(bodies))
-
-    def originate_backward_joined(self, bodies: bytes) -> tuple[bytes, list[bytes]]:
-        """`originate_backward_many` for bodies already joined (a multiple of 509 bytes)."""
+    def originate_backward_many(self, bodies: bytes) -> tuple[bytes, list[bytes]]:
+        """`originate_backward` for each of the consecutive 509-byte `bodies`, in one AES
+        call: (the cells joined, the 20-byte running digest after each, for SENDME v1
+        bookkeeping)."""
         if not bodies or len(bodies) % CELL_PAYLOAD_LEN:
             raise ValueError(f"relay cell bodies must be {CELL_PAYLOAD_LEN} bytes each")
         return self._hop.bwd.seal_many(bodies)

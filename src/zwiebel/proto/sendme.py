@@ -78,11 +78,7 @@ class CircuitPackageWindow:
 
     def on_data_sent(self, digest: bytes) -> None:
         """Account for a sent DATA cell whose full running digest (after it) is `digest`."""
-        if self.window <= 0:
-            raise AssertionError("DATA packaged with an empty circuit window")
-        if self.window != CIRCWINDOW_START and (self.window - 1) % CIRCWINDOW_INCREMENT == 0:
-            self._digests.append(digest[:SENDME_DIGEST_LEN])
-        self.window -= 1
+        self.on_data_sent_many((digest,))
 
     def on_data_sent_many(self, digests: Sequence[bytes]) -> None:
         """`on_data_sent` for consecutive DATA cells, given the digest after each: only

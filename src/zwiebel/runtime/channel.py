@@ -33,7 +33,7 @@ from zwiebel.runtime.tls import client_context
 
 log = logging.getLogger("zwiebel")
 
-#: Called with (command, payload) for each cell on a circuit; None when the channel dies.
+#: Called with the (command, payload) of a circuit's consecutive cells of one read.
 CellSink = Callable[[list[tuple[int, bytes]]], None]
 #: Called once when the channel closes, with a reason.
 CloseSink = Callable[[str], None]

@@ -21,7 +21,6 @@ from zwiebel.cells.relay_msgs import (
     Begin,
     BeginDir,
     Connected,
-    Data,
     End,
     EndReason,
     Resolve,
@@ -300,8 +299,6 @@ class Circuit:
             stream.on_data(event.chunks)
 
     def _on_stream_message(self, event: StreamMessage) -> None:
-        if isinstance(event.message, Data):
-            self.traffic.data_read(len(event.message.data))
         fut = self._resolves.get(event.stream_id)
         if fut is not None and isinstance(event.message, (Resolved, End)):
             if not fut.done():

@@ -30,7 +30,13 @@ import struct
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
-from zwiebel.cells.framing import PAYLOAD_LEN, CellDecoder, RawCell, encode_cell
+from zwiebel.cells.framing import (
+    MIN_WIDE_CIRCID_VERSION,
+    PAYLOAD_LEN,
+    CellDecoder,
+    RawCell,
+    encode_cell,
+)
 from zwiebel.cells.link import Certs, NetAddress
 from zwiebel.crypto.keys import Ed25519Private, RsaPrivate
 from zwiebel.encoding import ParseError, b16
@@ -52,6 +58,8 @@ LINK_CERT_LIFETIME = dt.timedelta(days=2)
 _conn_ids = itertools.count(1)
 #: CircID (4 bytes, link versions 4 and later) and command of a fixed-size cell.
 _WIDE_HEADER = struct.Struct(">IB")
+#: The same with the 2-byte circuit IDs of link versions before 4.
+_NARROW_HEADER = struct.Struct(">HB")
 
 
 class CellHandler(Protocol):
@@ -211,10 +219,11 @@ class OrConnection(FlowControlled):
 
     def send_cell_run(self, circ_id: int, command: int, bodies: bytes) -> None:
         """Queue consecutive fixed-size cells of one circuit: `bodies` is their 509-byte
-        payloads joined (link version 4 or later)."""
+        payloads joined."""
         if self.closed_reason is not None:
             return
-        header = _WIDE_HEADER.pack(circ_id, command)
+        wide = self.link_version >= MIN_WIDE_CIRCID_VERSION
+        header = (_WIDE_HEADER if wide else _NARROW_HEADER).pack(circ_id, command)
         view = memoryview(bodies)
         self._outbuf += header
         self._outbuf += header.join(view[start:start + PAYLOAD_LEN]

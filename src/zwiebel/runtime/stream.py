@@ -72,9 +72,7 @@ class Stream:
     def on_message(self, msg: RelayMessage) -> None:
         """A relay message for this stream arrived."""
         if isinstance(msg, Data):
-            self.bytes_read += len(msg.data)
-            self._incoming.append(msg.data)
-            self._readable.set()
+            self.on_data([msg.data])
         elif isinstance(msg, (Connected, Resolved)):
             if not self.opened.done():
                 self.opened.set_result(msg)

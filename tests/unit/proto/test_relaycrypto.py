@@ -189,7 +189,7 @@ def test_originate_backward_many_equals_one_by_one() -> None:
     for body in bodies:
         singles.append(relays[2].originate_backward(body))
         digests.append(relays[2].last_backward_digest)
-    run, run_digests = twin.originate_backward_many(bodies)
+    run, run_digests = twin.originate_backward_many(b"".join(bodies))
     assert run == b"".join(singles) and run_digests == digests
     assert twin.last_backward_digest == digests[-1]
     for i, body in enumerate(bodies):
@@ -197,6 +197,6 @@ def test_originate_backward_many_equals_one_by_one() -> None:
         hop, plain = path.decrypt_inbound(cell)
         assert hop == 2 and plain[9:] == body[9:]
     with pytest.raises(ValueError):
-        twin.originate_backward_many([])
+        twin.originate_backward_many(b"")
     with pytest.raises(ValueError):
-        twin.originate_backward_many([bytes(508)])
+        twin.originate_backward_many(bytes(508))

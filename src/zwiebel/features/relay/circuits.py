@@ -32,7 +32,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from zwiebel.cells.circuit import CELL_PAYLOAD_LEN, Destroy, DestroyReason
+from zwiebel.cells.circuit import Destroy, DestroyReason
 from zwiebel.cells.framing import MIN_WIDE_CIRCID_VERSION, ChannelCommand, RawCell
 from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.encoding import b16
@@ -92,12 +92,7 @@ class CircuitHandle:
         run = entry.circ.send_data_run(stream_id, chunks)
         if not run:
             return
-        prev = entry.prev
-        if prev.link_version >= MIN_WIDE_CIRCID_VERSION:
-            prev.send_cell_run(entry.prev_id, _RELAY, run)
-            return
-        for start in range(0, len(run), CELL_PAYLOAD_LEN):
-            prev.send_cell(entry.prev_id, _RELAY, run[start:start + CELL_PAYLOAD_LEN])
+        entry.prev.send_cell_run(entry.prev_id, _RELAY, run)
 
     def forget_stream(self, stream_id: int) -> None:
         """The edge is done with a stream it did not END (RESOLVE answered)."""
@@ -222,8 +217,6 @@ class RelayCircuits:
             index += 1
 
     def _relay_back(self, entry: _Entry, bodies: list[bytes]) -> bool:
-        if entry.prev.link_version < MIN_WIDE_CIRCID_VERSION:
-            return False
         run = entry.circ.relay_backward_run(bodies)
         if run is None:
             return False
