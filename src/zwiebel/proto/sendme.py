@@ -132,6 +132,27 @@ class CircuitDeliverWindow:
         if self.window > CIRCWINDOW_START - CIRCWINDOW_INCREMENT:
             return None
         self.window += CIRCWINDOW_INCREMENT
+        return self._sendme(digest)
+
+    def on_data_received_many(self, digests: Sequence[bytes]) -> list[Sendme]:
+        """`on_data_received` for consecutive DATA cells (`digests`: the running digest
+        after each): the SENDMEs due, in order, found in one step per SENDME rather than
+        one per cell."""
+        sendmes = []
+        done, count = 0, len(digests)
+        while done < count:
+            step = min(max(self.window - (CIRCWINDOW_START - CIRCWINDOW_INCREMENT), 1),
+                       count - done)
+            self.window -= step
+            if self.window < 0:
+                raise FlowControlViolation("circuit deliver window below zero")
+            done += step
+            if self.window <= CIRCWINDOW_START - CIRCWINDOW_INCREMENT:
+                self.window += CIRCWINDOW_INCREMENT
+                sendmes.append(self._sendme(digests[done - 1]))
+        return sendmes
+
+    def _sendme(self, digest: bytes) -> Sendme:
         if self.emit_version >= 1:
             return Sendme.v1(digest[:SENDME_DIGEST_LEN])
         return Sendme()

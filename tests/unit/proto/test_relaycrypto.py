@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 from zwiebel.cells.relay import RelayCell, RelayCommand
 from zwiebel.crypto.cipher import AesCtr
 from zwiebel.proto.handshake import KeyMaterial
-from zwiebel.proto.relaycrypto import ClientCryptoPath, RelayHopCrypto, UnrecognizedCellError
+from zwiebel.proto.relaycrypto import (
+    ClientCryptoPath,
+    RelayHopCrypto,
+    UniformRun,
+    UnrecognizedCellError,
+)
 
 
 def _keys(seed: int) -> KeyMaterial:
@@ -200,3 +205,42 @@ def test_originate_backward_many_equals_one_by_one() -> None:
         twin.originate_backward_many(b"")
     with pytest.raises(ValueError):
         twin.originate_backward_many(bytes(508))
+
+
+@pytest.mark.parametrize("bad", [0, 5, 11])
+def test_run_with_a_forged_digest_field(bad: int) -> None:
+    """A run from the last hop whose cell `bad` has 'recognized' zero but a wrong digest
+    field: the cells before it are recognized, it and every cell after it (sealed over
+    the digest that included the original) are not, and the running digest stays at the
+    last good cell."""
+    path, relays = _circuit(3)
+    bodies = [_body(bytes([i]) * 400) for i in range(12)]
+    cells, digests = [], []
+    for body in bodies:
+        cell = relays[2].originate_backward(body)
+        digests.append(relays[2].last_backward_digest)
+        cells.append(relays[0].relay_backward(relays[1].relay_backward(cell)))
+    forged = bytearray(cells[bad])
+    forged[6] ^= 0x40  # CTR: the same bit flips in the plaintext's digest field
+    cells[bad] = bytes(forged)
+    run = path.decrypt_inbound_run(b"".join(cells))
+    assert isinstance(run, list)
+    assert [hop for hop, *_ in run] == [2] * bad + [-1] * (12 - bad)
+    assert [digest for *_, digest in run[:bad]] == digests[:bad]
+    if bad:
+        assert path.last_backward_digest(2) == digests[bad - 1]
+
+
+def test_whole_run_from_one_hop_is_uniform() -> None:
+    """A run the last hop originated comes back as one `UniformRun`: the bodies and the
+    running digest after each, as the relay sealed them."""
+    path, relays = _circuit(3)
+    bodies = b"".join(_body(bytes([i]) * 498) for i in range(20))
+    sealed, digests = relays[2].originate_backward_many(bodies)
+    run = path.decrypt_inbound_run(relays[0].relay_backward_many(
+        relays[1].relay_backward_many(sealed)))
+    assert isinstance(run, UniformRun)
+    assert run.hop == 2 and run.digests == digests
+    assert [run.plain[i:i + 509][9:] for i in range(0, len(bodies), 509)] == \
+        [bodies[i:i + 509][9:] for i in range(0, len(bodies), 509)]
+    assert path.last_backward_digest(2) == digests[-1]

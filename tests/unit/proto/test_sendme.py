@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zwiebel.cells.relay import RelayCell, RelayCommand
 from zwiebel.cells.relay_ctrl import Sendme
@@ -82,6 +84,40 @@ def test_deliver_sends_v1_with_digest_of_hundredth_cell() -> None:
     assert CircuitDeliverWindow(emit_version=0).window == 1000
     v0 = CircuitDeliverWindow(window=901, emit_version=0)
     assert v0.on_data_received(_digest(0)) == Sendme()
+
+
+def _one_by_one(window: CircuitDeliverWindow, digests: list[bytes]) -> list[Sendme] | None:
+    """The SENDMEs of handing the cells over one at a time; None for an overrun."""
+    sendmes = []
+    try:
+        for digest in digests:
+            sendme = window.on_data_received(digest)
+            if sendme is not None:
+                sendmes.append(sendme)
+    except FlowControlViolation:
+        return None
+    return sendmes
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 1000), st.lists(st.integers(1, 400), min_size=1, max_size=6),
+       st.sampled_from([0, 1]))
+def test_deliver_many_equals_one_by_one(window: int, runs: list[int], version: int) -> None:
+    """A run's SENDMEs, their digests, the window and an overrun are those of handing the
+    cells over one at a time."""
+    one = CircuitDeliverWindow(window=window, emit_version=version)
+    many = CircuitDeliverWindow(window=window, emit_version=version)
+    serial = 0
+    for count in runs:
+        digests = [_digest(serial + i) for i in range(count)]
+        serial += count
+        expected = _one_by_one(one, digests)
+        if expected is None:
+            with pytest.raises(FlowControlViolation):
+                many.on_data_received_many(digests)
+            return
+        assert many.on_data_received_many(digests) == expected
+        assert many.window == one.window
 
 
 def test_deliver_overrun() -> None:
