@@ -3,11 +3,11 @@
 A `Channel` is an asyncio protocol over one TLS connection. During the link handshake
 it feeds bytes to the sans-I/O `ChannelInitiator`; once open it splits the stream into
 cells with the handshake's decoder and hands each cell, synchronously, to the circuit
-that owns its circuit ID. Cells sent in one event-loop iteration are written together
-(one TLS write instead of one per cell). Writes go to the transport, through the bandwidth shaper of
-`zwiebel.runtime.ratelimit` when one is installed (client traffic draws on the global
-bucket only); `writable` lets senders wait while the transport's buffer is over its
-high-water mark.
+that owns its circuit ID. Cells sent wait in the output queue of
+`zwiebel.runtime.cellqueue` (one TLS write per loop iteration, not one per cell). Writes
+go to the transport, through the bandwidth shaper of `zwiebel.runtime.ratelimit` when one
+is installed (client traffic draws on the global bucket only); `writable` lets senders
+wait while the transport's buffer is over its high-water mark.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from zwiebel.proto.channel import (
     InitiatorParams,
     ProtocolViolation,
 )
+from zwiebel.runtime.cellqueue import CellQueue
 from zwiebel.runtime.clock import monotonic, rng, utcnow
 from zwiebel.runtime.ratelimit import FlowControlled, Shaper, shaper_for
 from zwiebel.runtime.tls import client_context
@@ -48,7 +49,7 @@ class ChannelError(Exception):
     """The channel could not be opened or was closed."""
 
 
-class Channel(FlowControlled):
+class Channel(FlowControlled, CellQueue):
     """One open (or opening) OR connection, initiated by us."""
 
     def __init__(self, host: str, port: int, expected_rsa_id: bytes | None) -> None:
@@ -74,9 +75,7 @@ class Channel(FlowControlled):
         self._circuits: dict[int, tuple[CellSink, CloseSink]] = {}
         self._closed_reason: str | None = None
         self._shaper: Shaper | None = None
-        self._loop = asyncio.get_running_loop()
-        self._outbuf = bytearray()
-        self._flush_scheduled = False
+        self._init_queue()
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -166,12 +165,10 @@ class Channel(FlowControlled):
         if self._closed_reason is not None:
             raise ChannelError(self._closed_reason)
         self._outbuf += encode_cell(circ_id, command, payload, self.link_version)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush_cells)
+        self._queued()
 
     def _flush_cells(self) -> None:
-        self._flush_scheduled = False
+        """Write the queued cells in one piece."""
         if self._outbuf and self._closed_reason is None:
             self._write(bytes(self._outbuf))
         self._outbuf.clear()

@@ -13,11 +13,9 @@ Reads and writes draw on the process's bandwidth buckets (`zwiebel.runtime.ratel
 as relayed traffic.
 
 Hot path: every complete cell of a read is handed over in one pass (`CellDecoder`), and
-`send_cell` only appends the cell to the connection's output buffer; the buffer goes
-through TLS and to the transport once per event-loop iteration (scheduled with
-``call_soon`` by the first cell queued), so a burst of cells becomes a few full TLS
-records and one socket write rather than one record and one ``send()`` per 514 bytes.
-Handshake bytes and `close` flush at once, keeping everything in order.
+`send_cell` only appends the cell to the connection's output queue
+(`zwiebel.runtime.cellqueue`: written once per loop iteration, or at once when 64 KiB
+wait). Handshake bytes and `close` flush at once, keeping everything in order.
 """
 
 from __future__ import annotations
@@ -42,6 +40,7 @@ from zwiebel.crypto.keys import Ed25519Private, RsaPrivate
 from zwiebel.encoding import ParseError, b16
 from zwiebel.proto.channel_certs import ProtocolViolation
 from zwiebel.proto.relay_linkcerts import RelayLinkIdentity
+from zwiebel.runtime.cellqueue import CellQueue
 from zwiebel.runtime.clock import monotonic, rng, utcnow
 from zwiebel.runtime.ratelimit import FlowControlled, Shaper, shaper_for
 from zwiebel.runtime.tls import (
@@ -103,7 +102,7 @@ class OrIdentity:
         return self.link.rsa_identity.public().fingerprint()
 
 
-class OrConnection(FlowControlled):
+class OrConnection(FlowControlled, CellQueue):
     """One TLS connection between this relay and a peer (client or relay)."""
 
     outbound = False
@@ -131,9 +130,7 @@ class OrConnection(FlowControlled):
         self._tls: TlsEngine | None = None
         self._decoder: CellDecoder | None = None
         self._shaper: Shaper | None = None
-        self._loop = asyncio.get_running_loop()
-        self._outbuf = bytearray()
-        self._flush_scheduled = False
+        self._init_queue()
 
     # -- asyncio.Protocol ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -213,9 +210,7 @@ class OrConnection(FlowControlled):
             self._outbuf += payload
         else:
             self._outbuf += encode_cell(circ_id, command, payload, self.link_version)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush_cells)
+        self._queued()
 
     def send_cell_run(self, circ_id: int, command: int, bodies: bytes) -> None:
         """Queue consecutive fixed-size cells of one circuit: `bodies` is their 509-byte
@@ -228,9 +223,7 @@ class OrConnection(FlowControlled):
         self._outbuf += header
         self._outbuf += header.join(view[start:start + PAYLOAD_LEN]
                                     for start in range(0, len(bodies), PAYLOAD_LEN))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.call_soon(self._flush_cells)
+        self._queued()
 
     def allocate_circ_id(self) -> int:
         """A free circuit ID: the initiator of the channel sets the high bit (tor-spec 5.1.1)."""
@@ -248,7 +241,6 @@ class OrConnection(FlowControlled):
 
     def _flush_cells(self) -> None:
         """Everything queued goes through TLS in one piece and to the transport."""
-        self._flush_scheduled = False
         if self._tls is None or not self._outbuf or self.closed_reason is not None:
             self._outbuf.clear()
             return

@@ -11,6 +11,7 @@ from typing import cast
 from tests.unit.relay.conftest import make_relay
 from zwiebel.cells.framing import PAYLOAD_LEN, CellDecoder, encode_cell
 from zwiebel.cells.framing import ChannelCommand as C
+from zwiebel.runtime.cellqueue import FLUSH_AT
 from zwiebel.runtime.orconn import CellHandler, OrConnection, OrIdentity
 from zwiebel.runtime.tls import TlsEngine, relay_client_context, relay_server_context
 
@@ -80,3 +81,26 @@ def test_cells_of_one_iteration_leave_in_one_write() -> None:
     expected += b"".join(encode_cell(7, C.RELAY, b, 5) for b in bodies[30:])
     expected += encode_cell(8, C.RELAY_EARLY, bodies[0], 5)
     assert server.feed(b"".join(transport.writes)) == expected
+
+
+def test_a_big_queue_leaves_before_the_iteration_ends() -> None:
+    """Once FLUSH_AT bytes wait, they are written at once: the next hop starts on a big
+    relayed read while the rest of it is still being processed."""
+    client, server = _tls_pair()
+    transport = FakeTransport()
+    per_write = FLUSH_AT // (PAYLOAD_LEN + 5) + 1
+    bodies = [os.urandom(PAYLOAD_LEN) for _ in range(2 * per_write + 3)]
+
+    async def run() -> None:
+        conn = _connection(client, transport)
+        for index, body in enumerate(bodies):
+            conn.send_cell(index + 1, C.RELAY, body)
+            assert len(transport.writes) == (index + 1) // per_write
+        await asyncio.sleep(0)
+        assert len(transport.writes) == 3
+        await asyncio.sleep(0)
+        assert len(transport.writes) == 3
+
+    asyncio.run(run())
+    plain = b"".join(server.feed(write) for write in transport.writes)
+    assert plain == b"".join(encode_cell(i + 1, C.RELAY, b, 5) for i, b in enumerate(bodies))
