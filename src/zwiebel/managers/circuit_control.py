@@ -19,7 +19,8 @@ from collections.abc import Coroutine, Hashable
 from typing import TYPE_CHECKING
 
 from zwiebel.cells.relay_msgs import EndReason
-from zwiebel.managers.events import CircStatus, CircuitEvent, Hop, StreamRecord
+from zwiebel.managers.events import CircStatus, CircuitEvent, Hop
+from zwiebel.managers.trackers import StreamRecord
 from zwiebel.netdir.relay import RelayInfo
 from zwiebel.runtime.channel import ChannelError
 from zwiebel.runtime.circuit import Circuit, CircuitError

@@ -28,14 +28,10 @@ from zwiebel.managers.circuit_control import (
     controller_attached,
 )
 from zwiebel.managers.directory import DirectoryManager
-from zwiebel.managers.events import (
-    CircuitTracker,
-    EventBus,
-    StreamRecord,
-    StreamTracker,
-)
+from zwiebel.managers.events import EventBus
 from zwiebel.managers.guard_events import GuardWatcher
 from zwiebel.managers.resolves import resolve_with_events
+from zwiebel.managers.trackers import CircuitTracker, StreamRecord, StreamTracker
 from zwiebel.netdir.guard_params import GuardParams
 from zwiebel.netdir.guards import CircState, Guard, GuardContext, GuardSelection
 from zwiebel.netdir.netdir import NetDir

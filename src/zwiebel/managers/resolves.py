@@ -13,7 +13,8 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from zwiebel.cells.relay_msgs import Resolved, ResolvedType
-from zwiebel.managers.events import AddrMapEvent, StreamRecord, StreamTracker
+from zwiebel.managers.events import AddrMapEvent
+from zwiebel.managers.trackers import StreamRecord, StreamTracker
 from zwiebel.runtime.clock import utcnow
 
 Attempt = Callable[[StreamRecord], Awaitable[Resolved]]

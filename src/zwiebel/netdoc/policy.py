@@ -21,97 +21,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
-from ipaddress import IPv4Address, IPv6Address, ip_address
-from itertools import groupby
+from ipaddress import IPv4Address, IPv6Address
 
-from zwiebel.encoding import ParseError
-
-Address = IPv4Address | IPv6Address
-
-
-class PolicyParseError(ParseError):
-    """A malformed policy item or summary."""
-
-
-class Verdict(Enum):
-    """Result of checking an address and port against a policy (addr_policy_result_t)."""
-
-    ACCEPTED = "accepted"
-    PROBABLY_ACCEPTED = "probably-accepted"
-    PROBABLY_REJECTED = "probably-rejected"
-    REJECTED = "rejected"
-
-    @property
-    def allowed(self) -> bool:
-        """True for ACCEPTED and PROBABLY_ACCEPTED."""
-        return self in (Verdict.ACCEPTED, Verdict.PROBABLY_ACCEPTED)
-
-
-_V4_ANY = IPv4Address(0)
-_V6_ANY = IPv6Address(0)
-
-
-@dataclass(frozen=True)
-class PolicyRule:
-    """One addr_policy_t: action, address with mask bits, port range."""
-
-    accept: bool
-    address: Address
-    maskbits: int
-    min_port: int = 1
-    max_port: int = 65535
-
-    @property
-    def all_ports(self) -> bool:
-        """True when the rule covers ports 1-65535."""
-        return self.min_port <= 1 and self.max_port >= 65535
-
-    def covers_address(self, address: Address) -> bool:
-        """tor_addr_compare_masked(..., CMP_EXACT) == 0: same family, same prefix."""
-        return masked_equal(self.address, address, self.maskbits)
-
-    def to_line(self, for_descriptor: bool = True) -> str:
-        """policy_write_item: the descriptor form ("accept6 [::]/8:*") or torrc form."""
-        v6 = self.address.version == 6
-        keyword = ("accept" if self.accept else "reject") + ("6" if v6 and for_descriptor else "")
-        if self.maskbits == 0:
-            where = "*" if for_descriptor else ("*6" if v6 else "*4")
-        else:
-            where = f"[{self.address.compressed}]" if v6 else str(self.address)
-            if self.maskbits < (128 if v6 else 32):
-                where += f"/{self.maskbits}"
-        return f"{keyword} {where}:{_port_text(self.min_port, self.max_port, star=True)}"
-
-
-def _port_text(low: int, high: int, *, star: bool = False) -> str:
-    if star and low <= 1 and high == 65535:
-        return "*"
-    return str(low) if low == high else f"{low}-{high}"
-
-
-def masked_equal(a: Address, b: Address, bits: int) -> bool:
-    if a.version != b.version:
-        return False
-    shift = a.max_prefixlen - bits
-    return (int(a) >> shift) == (int(b) >> shift)
-
-
-PRIVATE_NETWORKS: tuple[tuple[Address, int], ...] = (
-    (IPv4Address("0.0.0.0"), 8),
-    (IPv4Address("169.254.0.0"), 16),
-    (IPv4Address("127.0.0.0"), 8),
-    (IPv4Address("192.168.0.0"), 16),
-    (IPv4Address("10.0.0.0"), 8),
-    (IPv4Address("172.16.0.0"), 12),
-    (IPv6Address("::"), 8),
-    (IPv6Address("fc00::"), 7),
-    (IPv6Address("fe80::"), 10),
-    (IPv6Address("fec0::"), 10),
-    (IPv6Address("ff00::"), 8),
-    (IPv6Address("::"), 127),
+from zwiebel.netdoc.policy_rule import (
+    PRIVATE_NETWORKS,
+    V4_ANY,
+    V6_ANY,
+    Address,
+    PolicyParseError,
+    PolicyRule,
+    Verdict,
+    as_address,
+    is_internal,
+    masked_equal,
+    port_text,
 )
-"""tor's `private_nets`, in order: what "private" expands to."""
+from zwiebel.netdoc.policy_summary import (
+    MAX_EXITPOLICY_SUMMARY_LEN,
+    PolicySummary,
+    summarize_rules,
+)
 
 DEFAULT_EXIT_POLICY = (
     "reject *:25,reject *:119,reject *:135-139,reject *:445,"
@@ -205,10 +134,10 @@ def _parse_address(text: str, extended_star: bool, v6_star: bool) -> tuple[list[
     """The address part: a list (two for a torrc "*") and whether it was a wildcard."""
     if text == "*":
         if not extended_star:
-            return [_V4_ANY], True
-        return ([_V6_ANY] if v6_star else [_V4_ANY, _V6_ANY]), True
+            return [V4_ANY], True
+        return ([V6_ANY] if v6_star else [V4_ANY, V6_ANY]), True
     if extended_star and text in ("*4", "*6"):
-        return [_V4_ANY if text == "*4" else _V6_ANY], True
+        return [V4_ANY if text == "*4" else V6_ANY], True
     addr = parse_ipv6(text) if ":" in text else parse_ipv4(text)
     if addr is None:
         raise PolicyParseError(f"Malformed IP {text!r} in address pattern; rejecting.")
@@ -310,16 +239,6 @@ def _port_certainty(rule: PolicyRule, port: int) -> bool | None:
     return None if not rule.min_port <= port <= rule.max_port else rule.maskbits == 0
 
 
-def _as_address(address: Address | str | None) -> Address | None:
-    """An address, or None for unknown: None, a hostname, 0.0.0.0 or ::."""
-    if isinstance(address, str):
-        try:
-            address = ip_address(address.strip("[]"))
-        except ValueError:
-            return None
-    return None if address is None or int(address) == 0 else address
-
-
 @dataclass(frozen=True)
 class ExitPolicy:
     """An ordered exit policy; the first matching rule wins, no match means accept."""
@@ -343,7 +262,7 @@ class ExitPolicy:
         port (tor's "probably accepted"); with an unknown port, whether it might
         take the address.
         """
-        addr = _as_address(address)
+        addr = as_address(address)
         known_port = port or 0
         if addr is None and not known_port:
             return Verdict.REJECTED
@@ -401,154 +320,22 @@ def _general_exit_port(rules: Sequence[PolicyRule], port: int, allow_private: bo
     return False
 
 
-def is_internal(addr: Address) -> bool:
-    """tor_addr_is_internal(addr, 0)."""
-    if isinstance(addr, IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    if isinstance(addr, IPv4Address):
-        nets = ((0x0A, 8), (0, 8), (0x7F, 8), (0x191, 10), (0xA9FE, 16), (0xAC1, 12), (0xC0A8, 16))
-        return any(int(addr) >> (32 - bits) == prefix for prefix, bits in nets)
-    top = int(addr) >> 96
-    return top >> 25 == 0x7E or top >> 22 in (0x3FA, 0x3FB) or int(addr) >> 1 == 0
-
-
-# -- summaries (dir-spec 3.4.1 "p", 3.3 microdescriptor "p"/"p6") ------------------
-
-_REJECT_CUTOFF = {4: 1 << 25, 6: 1 << 48}
-_COUNT_SCALE = {4: 0, 6: 64}
-_U64_MAX = (1 << 64) - 1
-MAX_EXITPOLICY_SUMMARY_LEN = 1000
-
-
-def _summary_weight(rule: PolicyRule) -> int:
-    """How many addresses (IPv6: /64s) a reject removes; 0 when tor ignores it."""
-    if (rule.address, rule.maskbits) in PRIVATE_NETWORKS:
-        return 0
-    free_bits = rule.address.max_prefixlen - _COUNT_SCALE[rule.address.version] - rule.maskbits
-    if free_bits < 0:
-        return 0
-    return _U64_MAX if free_bits >= 64 else 1 << free_bits
-
-
-def _port_states(rules: Iterable[PolicyRule], family: int) -> list[tuple[int, int, bool]]:
-    """policy_summary_*: split 1-65535 at rule edges, then count per piece."""
-    edges = {1, 65536}
-    mine = [r for r in rules if r.address.version == family]
-    for r in mine:
-        edges |= {r.min_port, r.max_port + 1}
-    points = sorted(edges)
-    pieces = [[low, high - 1, 0, False] for low, high in zip(points, points[1:], strict=False)]
-    for r in mine:
-        for piece in pieces:
-            if not (r.min_port <= piece[0] and piece[1] <= r.max_port):
-                continue
-            if r.accept and r.maskbits == 0 and piece[2] <= _REJECT_CUTOFF[family]:
-                piece[3] = True
-            elif not r.accept:
-                piece[2] = min(_U64_MAX, piece[2] + _summary_weight(r))
-    return [(int(p[0]), int(p[1]), bool(p[3])) for p in pieces]
-
-
-def summarize_rules(rules: Iterable[PolicyRule], family: int = 4) -> PolicySummary:
-    """policy_summarize: the shorter of the accept and reject port lists."""
-    accepts: list[tuple[int, int]] = []
-    rejects: list[tuple[int, int]] = []
-    for accepted, group in groupby(_port_states(rules, family), key=lambda p: p[2]):
-        pieces = list(group)
-        (accepts if accepted else rejects).append((pieces[0][0], pieces[-1][1]))
-    if not accepts:
-        return PolicySummary(False, ((1, 65535),))
-    if not rejects:
-        return PolicySummary(True, ((1, 65535),))
-    acc, rej = _ranges_text(accepts), _ranges_text(rejects)
-    room = MAX_EXITPOLICY_SUMMARY_LEN - len("accept") - 1
-    if len(rej) > room and len(acc) > room:
-        return PolicySummary.parse("accept " + acc[: acc.rfind(",", 0, room + 1)])
-    if len(rej) < len(acc):
-        return PolicySummary(False, tuple(rejects))
-    return PolicySummary(True, tuple(accepts))
-
-
-def _ranges_text(ranges: Iterable[tuple[int, int]]) -> str:
-    return ",".join(_port_text(low, high) for low, high in ranges)
-
-
-_SUMMARY_PORT_RE = re.compile(r"[ \t\n\v\f\r]*\+?(\d+)", re.ASCII)
-
-
-@dataclass(frozen=True)
-class PolicySummary:
-    """A short_policy_t: "accept|reject" and port ranges (consensus "p", md "p"/"p6")."""
-
-    accept: bool
-    ranges: tuple[tuple[int, int], ...]
-
-    @classmethod
-    def parse(cls, text: str) -> PolicySummary:
-        """parse_short_policy, including its skipping of unrecognised entries."""
-        if text.startswith("accept "):
-            accept = True
-        elif text.startswith("reject "):
-            accept = False
-        else:
-            raise PolicyParseError("Unrecognized policy summary keyword")
-        ranges = _parse_summary_ranges(text[len("accept ") :])
-        if not ranges:
-            raise PolicyParseError(f"Found no port-range entries in summary {text!r}")
-        return cls(accept, tuple(ranges))
-
-    def encode(self) -> str:
-        """write_short_policy."""
-        return ("accept " if self.accept else "reject ") + _ranges_text(self.ranges)
-
-    __str__ = encode
-
-    def allows_port(self, port: int) -> bool:
-        """Whether an exit with this summary would probably accept `port`."""
-        listed = any(low <= port <= high for low, high in self.ranges)
-        return listed == self.accept
-
-    def verdict(
-        self, port: int, address: Address | str | None = None, reject_internal: bool = True
-    ) -> Verdict:
-        """compare_tor_addr_to_short_policy: never better than PROBABLY_ACCEPTED.
-
-        `reject_internal` is ClientRejectInternalAddresses.
-        """
-        addr = _as_address(address)
-        if addr is not None and reject_internal and (is_internal(addr) or addr.is_loopback):
-            return Verdict.REJECTED
-        return Verdict.PROBABLY_ACCEPTED if self.allows_port(port) else Verdict.REJECTED
-
-    @property
-    def is_reject_star(self) -> bool:
-        """short_policy_is_reject_star: exactly "reject 1-65535"."""
-        return not self.accept and self.ranges == ((1, 65535),)
-
-
-def _parse_summary_ranges(body: str) -> list[tuple[int, int]]:
-    ranges: list[tuple[int, int]] = []
-    pos = 0
-    while pos < len(body):
-        if len(ranges) == MAX_EXITPOLICY_SUMMARY_LEN:
-            raise PolicyParseError("Impossibly long policy summary")
-        m = _SUMMARY_PORT_RE.match(body, pos)
-        if m is None or not 1 <= int(m.group(1)) <= 65535:
-            if body[pos] not in "0123456789":
-                comma = body.find(",", pos)
-                if comma < 0:
-                    break
-                pos = comma + 1
-                continue
-            raise PolicyParseError(f"Found bad entry in policy summary {body!r}")
-        low, high, pos = int(m.group(1)), int(m.group(1)), m.end()
-        if body[pos : pos + 1] == "-":
-            m = _SUMMARY_PORT_RE.match(body, pos + 1)
-            if m is None or not low <= int(m.group(1)) <= 65535:
-                raise PolicyParseError(f"Found bad entry in policy summary {body!r}")
-            high, pos = int(m.group(1)), m.end()
-        if body[pos : pos + 1] not in (",", ""):
-            raise PolicyParseError(f"Found bad entry in policy summary {body!r}")
-        pos += 1
-        ranges.append((low, high))
-    return ranges
+__all__ = [
+    "DEFAULT_EXIT_POLICY",
+    "MAX_EXITPOLICY_SUMMARY_LEN",
+    "PRIVATE_NETWORKS",
+    "REDUCED_EXIT_POLICY",
+    "Address",
+    "ExitPolicy",
+    "PolicyParseError",
+    "PolicyRule",
+    "PolicySummary",
+    "Verdict",
+    "is_internal",
+    "masked_equal",
+    "parse_config_policy",
+    "parse_policy_item",
+    "parse_port_range",
+    "port_text",
+    "summarize_rules",
+]

@@ -4,7 +4,7 @@
 hop, EXTEND2 in RELAY_EARLY cells for the rest), wraps and unwraps relay cells with the
 hops' relay crypto, and keeps the SENDME windows: circuit-level per hop with
 authenticated (v1) SENDMEs, stream-level per stream. Cells to write accumulate in
-`cells_to_send()`; `handle_cell` returns events for the runtime.
+`cells_to_send()`; `handle_cell` returns events for the runtime (`circuit_events`).
 
 A peer that breaks the protocol (an unrecognized relay cell, a SENDME we did not expect,
 a window overrun, a handshake that fails) gets a `CircuitFailed` event; the runtime then
@@ -37,6 +37,16 @@ from zwiebel.cells.relay_message import RelayMessage, decode_cell, encode_messag
 from zwiebel.cells.relay_msgs import Data, End
 from zwiebel.crypto import Rng
 from zwiebel.encoding import ParseError
+from zwiebel.proto.circuit_events import (
+    CircuitDestroyed,
+    CircuitEvent,
+    CircuitFailed,
+    CircuitTruncated,
+    DataReceived,
+    HopAdded,
+    StreamMessage,
+    WindowOpened,
+)
 from zwiebel.proto.handshake import fast, ntor
 from zwiebel.proto.handshake.keys import KeyMaterial
 from zwiebel.proto.relaycrypto import ClientCryptoPath, UniformRun, UnrecognizedCellError
@@ -71,67 +81,6 @@ class CircuitState(Enum):
     BUILDING = "building"
     OPEN = "open"
     CLOSED = "closed"
-
-
-@dataclass(frozen=True)
-class HopAdded:
-    """A CREATED/EXTENDED reply completed the handshake with hop `hop`."""
-
-    hop: int
-
-
-@dataclass(frozen=True)
-class StreamMessage:
-    """A relay message for stream `stream_id` arrived from hop `hop`."""
-
-    hop: int
-    stream_id: int
-    message: RelayMessage
-
-
-@dataclass(slots=True)
-class DataReceived:
-    """DATA for stream `stream_id` from hop `hop`: the bodies of consecutive cells of
-    one read, in order (one event for a run, not one per cell)."""
-
-    hop: int
-    stream_id: int
-    chunks: list[bytes]
-
-
-@dataclass(frozen=True)
-class WindowOpened:
-    """A SENDME made room to send more DATA (stream 0 means the circuit window)."""
-
-    stream_id: int
-
-
-@dataclass(frozen=True)
-class CircuitTruncated:
-    """A hop sent TRUNCATED: the circuit now ends at hop `hops - 1`."""
-
-    hops: int
-    reason: int
-
-
-@dataclass(frozen=True)
-class CircuitDestroyed:
-    """The peer sent DESTROY; the circuit is gone."""
-
-    reason: int
-
-
-@dataclass(frozen=True)
-class CircuitFailed:
-    """The peer broke the protocol; the runtime must send DESTROY and close."""
-
-    reason: str
-
-
-CircuitEvent = (
-    HopAdded | StreamMessage | DataReceived | WindowOpened | CircuitTruncated
-    | CircuitDestroyed | CircuitFailed
-)
 
 
 @dataclass
@@ -405,3 +354,17 @@ class ClientCircuit:
         if verdict.is_violation:
             raise FlowControlViolation(f"bad SENDME from hop {hop}: {verdict.name}")
         return [WindowOpened(stream_id)]
+
+
+__all__ = [
+    "CircuitDestroyed",
+    "CircuitEvent",
+    "CircuitFailed",
+    "CircuitState",
+    "CircuitTruncated",
+    "ClientCircuit",
+    "DataReceived",
+    "HopAdded",
+    "StreamMessage",
+    "WindowOpened",
+]

@@ -23,12 +23,8 @@ from zwiebel.config import build_options, lex
 from zwiebel.features.control import ControlFeature, ControlHost, HostInfo
 from zwiebel.managers.bootstrap import BootstrapState
 from zwiebel.managers.channels import ChannelManager
-from zwiebel.managers.events import (
-    CircuitTracker,
-    EventBus,
-    StatusEvent,
-    StreamTracker,
-)
+from zwiebel.managers.events import EventBus, StatusEvent
+from zwiebel.managers.trackers import CircuitTracker, StreamTracker
 
 PASSWORD_HASH = hash_password(b"sesame", b"12345678")
 

@@ -20,7 +20,8 @@ from zwiebel.control.args import Arguments, Syntax
 from zwiebel.control.grammar import Command
 from zwiebel.control.reply import ReplyLine, ok, reply
 from zwiebel.managers.circuits import CircuitManager
-from zwiebel.managers.events import AddrMapEvent, StreamRecord
+from zwiebel.managers.events import AddrMapEvent
+from zwiebel.managers.trackers import StreamRecord
 from zwiebel.netdir.relay import RelayInfo
 from zwiebel.runtime.circuit import Circuit, CircuitError
 from zwiebel.runtime.clock import randbelow
