@@ -288,6 +288,7 @@ class ClientCircuit:
             self._count_data(hop, stream_id, length, digest)
             if run is not None and run.stream_id == stream_id and run.hop == hop:
                 run.chunks.append(data)
+                run.cells += 1
             else:
                 run = DataReceived(hop, stream_id, [data])
                 events.append(run)
@@ -312,7 +313,8 @@ class ClientCircuit:
             self.send_message(sendme, 0, hop)
         windows.deliver.window -= count
         self.bytes_received += count * RELAY_DATA_MAX
-        events.append(DataReceived(hop, stream_id, [b"".join(_full_data(count).unpack(plain))]))
+        events.append(DataReceived(hop, stream_id, [b"".join(_full_data(count).unpack(plain))],
+                                   count))
         return True
 
     def _on_message(self, hop: int, body: bytes) -> list[CircuitEvent]:

@@ -27,12 +27,14 @@ class StreamMessage:
 
 @dataclass(slots=True)
 class DataReceived:
-    """DATA for stream `stream_id` from hop `hop`: the bodies of consecutive cells of
-    one read, in order (one event for a run, not one per cell)."""
+    """DATA for stream `stream_id` from hop `hop`: the bodies of `cells` consecutive
+    cells of one read, in order, in one or more chunks (one event for a run, not one per
+    cell)."""
 
     hop: int
     stream_id: int
     chunks: list[bytes]
+    cells: int = 1
 
 
 @dataclass(frozen=True)

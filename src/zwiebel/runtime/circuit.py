@@ -293,7 +293,7 @@ class Circuit:
             self.close(f"protocol violation: {event.reason}")
 
     def _on_stream_data(self, event: DataReceived) -> None:
-        self.traffic.data_read(sum(map(len, event.chunks)), len(event.chunks))
+        self.traffic.data_read(sum(map(len, event.chunks)), event.cells)
         stream = self._streams.get(event.stream_id)
         if stream is not None:
             stream.on_data(event.chunks)

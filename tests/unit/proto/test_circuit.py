@@ -189,7 +189,7 @@ def test_an_unrecognized_cell_in_a_run_fails_after_the_cells_before_it() -> None
     good = [net.backward_cell(2, Data(b"ok"), stream) for _ in range(3)]
     cells = [(ChannelCommand.RELAY, cell) for cell in [*good[:2], bytes(509), good[2]]]
     events = net.client.handle_cells(cells)
-    assert events[0] == DataReceived(2, stream, [b"ok", b"ok"])
+    assert events[0] == DataReceived(2, stream, [b"ok", b"ok"], 2)
     assert isinstance(events[1], CircuitFailed)
     assert len(events) == 2
 
@@ -265,15 +265,18 @@ def test_relay_early_budget(count: int) -> None:
 
 def _merged(events: Sequence[object]) -> list[object]:
     """Events with consecutive DataReceived of one hop and stream merged into one event
-    with one chunk (runs may cut a download's data into chunks differently)."""
+    with one chunk and their cells counted together (runs may cut a download's data into
+    chunks differently, but never its cell count)."""
     out: list[object] = []
     for event in events:
         last = out[-1] if out else None
         if (isinstance(event, DataReceived) and isinstance(last, DataReceived)
                 and (last.hop, last.stream_id) == (event.hop, event.stream_id)):
-            out[-1] = DataReceived(last.hop, last.stream_id, [b"".join(last.chunks + event.chunks)])
+            out[-1] = DataReceived(last.hop, last.stream_id, [b"".join(last.chunks + event.chunks)],
+                                   last.cells + event.cells)
         elif isinstance(event, DataReceived):
-            out.append(DataReceived(event.hop, event.stream_id, [b"".join(event.chunks)]))
+            out.append(DataReceived(event.hop, event.stream_id, [b"".join(event.chunks)],
+                                    event.cells))
         else:
             out.append(event)
     return out

@@ -291,7 +291,9 @@ def test_send_data_run_equals_send_data_one_by_one(relay_a: KeySet, full: bool) 
     assert circs[1].data_room(sid) == circs[0].data_room(sid) == 350
     assert circs[1].statistics() == circs[0].statistics()
     cells = [(C.RELAY, run[start:start + 509]) for start in range(0, len(run), 509)]
-    assert client.handle_cells(cells) == [DataReceived(0, sid, chunks)]
+    [received] = client.handle_cells(cells)
+    assert isinstance(received, DataReceived) and (received.hop, received.stream_id) == (0, sid)
+    assert b"".join(received.chunks) == b"".join(chunks) and received.cells == len(chunks)
     [(command, payload)] = client.cells_to_send()  # the circuit SENDME after 100 cells
     for circ in circs:
         assert circ.from_prev(command, payload) == [StreamWindowOpened(0)]
