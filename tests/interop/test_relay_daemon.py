@@ -2,11 +2,13 @@
 
 The relay tests its own ORPort through a real relay, publishes to the real authority,
 is listed Running and Valid, and a real tor client that may only exit through it
-downloads 10 MiB byte for byte.
+downloads 10 MiB byte for byte and uploads 16 MiB, under proposal-324 congestion control.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fetch import curl_via_socks
+from tests.support.fetch import curl_via_socks, upload_via_socks
 from zwiebel.testnet.fileserver import FileServer
 from zwiebel.testnet.realtor import RealTorNetwork
 from zwiebel.testnet.torcontrol import ControlError
@@ -126,6 +128,32 @@ def test_real_tor_client_exits_through_zwiebel(network: RealTorNetwork,
     assert result.ok, result.stderr
     assert (result.size, result.sha256) == (served.size, served.sha256)
     relay.wait_for(rf"Exit connection to port {far_server.port} established", 10, start)
+    relay.wait_for(r"negotiated congestion control \(cc_sendme_inc 31\)", 10, start)
+    _uploads_under_congestion_control(relay, client.socks_port, far_server, tmp_path)
+    # Last: once an exit whose exact policy it knows refuses a request for an IP address,
+    # tor's client treats it as rejecting everything (adjust_exit_policy_from_
+    # exitpolicy_failure).
     refused = curl_via_socks(client.socks_port, f"http://{FILE_HOST}:{REJECTED_PORT}/",
                              tmp_path / "refused", 60, isolation="rejected-port")
     assert not refused.ok
+
+
+def _uploads_under_congestion_control(relay: ZwiebelProcess, socks_port: int,
+                                      far_server: FileServer, tmp_path: Path) -> None:
+    """The real tor client negotiated proposal-324 congestion control with the Zwiebel
+    exit (tor 0.4.9's default cc_alg is Vegas). It uploads 4 MiB to a server that reads
+    at once, then 12 MiB to one that reads at about 3 MB/s (more than the exit's socket
+    buffer takes): the exit holds the client back with XOFF and lets it go on with XON,
+    and every byte arrives."""
+    start = len(relay.lines)
+    for path, size in (("/fast", 4 << 20), ("/slow", 12 << 20)):
+        body = tmp_path / f"upload-{size}.bin"
+        data = os.urandom(size)
+        body.write_bytes(data)
+        result, answer = upload_via_socks(socks_port,
+                                          f"http://{FILE_HOST}:{far_server.port}{path}", body,
+                                          120, isolation=f"upload{path}")
+        assert result.ok, result.stderr
+        assert answer == hashlib.sha256(data).hexdigest()
+    relay.wait_for(r"Sending XOFF on stream \d+ of circuit \d+", 10, start)
+    relay.wait_for(r"Sending XON on stream \d+ of circuit \d+: drained at \d+ kB/s", 10, start)

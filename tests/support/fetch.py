@@ -44,3 +44,22 @@ def curl_via_socks(socks_port: int, url: str, out: Path, max_time: float = 120.0
     data = out.read_bytes() if out.exists() else b""
     return CurlResult(proc.returncode, len(data), hashlib.sha256(data).hexdigest(),
                       round(seconds, 3), proc.stderr.decode(errors="replace"))
+
+
+def upload_via_socks(socks_port: int, url: str, body: Path, max_time: float = 120.0,
+                     isolation: str | None = None) -> tuple[CurlResult, str]:
+    """POST the file ``body`` to ``url`` through the SOCKS5 proxy: (curl's outcome, the
+    server's answer, which `FileServer` makes the upload's SHA-256 in hex)."""
+    proxy = f"127.0.0.1:{socks_port}"
+    argv = ["curl", "--silent", "--show-error", "--fail", "--max-time", str(max_time),
+            "--socks5-hostname", proxy, "--data-binary", f"@{body}",
+            "-H", "Content-Type: application/octet-stream"]
+    if isolation is not None:
+        argv += ["--proxy-user", f"{isolation}:x"]
+    start = time.monotonic()
+    proc = subprocess.run(argv + [url], capture_output=True, timeout=max_time + 30,
+                          check=False)
+    answer = proc.stdout.decode(errors="replace").strip()
+    result = CurlResult(proc.returncode, len(proc.stdout), hashlib.sha256(proc.stdout).hexdigest(),
+                        round(time.monotonic() - start, 3), proc.stderr.decode(errors="replace"))
+    return result, answer

@@ -1,8 +1,8 @@
 """Typed relay messages to and from relay cell bodies (tor-spec 6.1).
 
 `decode_message(command, data)` turns a relay command and its Data field into a typed message;
-commands without a typed message here (onion services, conflux, padding machines, XON/XOFF,
-the obsolete EXTEND/EXTENDED) become `Unrecognized`, never an exception, so the caller decides
+commands without a typed message here (onion services, conflux, padding machines, the
+obsolete EXTEND/EXTENDED) become `Unrecognized`, never an exception, so the caller decides
 ("If the RELAY cell is recognized but the relay command is not understood, the cell must be
 dropped and ignored"). A known command with a malformed body raises ParseError.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from zwiebel.cells.circuit import CELL_PAYLOAD_LEN
 from zwiebel.cells.relay import RELAY_DATA_MAX, RELAY_HEADER_LEN, RelayCell, RelayCommand
 from zwiebel.cells.relay_ctrl import Drop, Extend2, Extended2, Sendme, Truncate, Truncated
+from zwiebel.cells.relay_flow import Xoff, Xon
 from zwiebel.cells.relay_msgs import (
     Begin,
     BeginDir,
@@ -57,6 +58,8 @@ RelayMessage = (
     | Drop
     | Resolve
     | Resolved
+    | Xoff
+    | Xon
     | Unrecognized
 )
 
@@ -76,6 +79,8 @@ _DECODERS: dict[int, Callable[[bytes], RelayMessage]] = {
         Drop,
         Resolve,
         Resolved,
+        Xoff,
+        Xon,
     )
 }
 

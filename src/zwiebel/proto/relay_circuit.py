@@ -27,9 +27,13 @@ Rules, as tor 0.4.9 applies them:
 Bad input never raises: it becomes a `CircuitClosed` event with the DESTROY reason and a
 message for the log, after the DESTROY cells are queued.
 
+With proposal-324 congestion control negotiated in the CREATE2 (`congestion`), the package
+side is a `cc_window.CongestionWindow`, the deliver side counts in cc_sendme_inc steps and
+streams use XON/XOFF instead of SENDME windows (`relay_streams`).
+
 Byte counters count cells (514 bytes each on a link-v4+ channel) in each direction on each
-side, and stream payload bytes at the edge. Not here: congestion control (proposal 324),
-conflux, onion-service commands (dropped as unrecognized), CGO relay crypto.
+side, and stream payload bytes at the edge. Not here: conflux, onion-service commands
+(dropped as unrecognized), CGO relay crypto.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from zwiebel.cells.linkspec import (
 from zwiebel.cells.relay import (
     RELAY_DATA_MAX,
     RelayCell,
+    RelayCommand,
     encode_data_bodies,
     encode_data_body,
 )
@@ -58,6 +63,7 @@ from zwiebel.cells.relay_message import RelayMessage, decode_message, encode_mes
 from zwiebel.cells.relay_msgs import Begin, BeginDir, Data, End, EndReason, Resolve
 from zwiebel.crypto import Rng
 from zwiebel.encoding import ParseError
+from zwiebel.proto.cc_window import CongestionWindow
 from zwiebel.proto.handshake.keys import KeyMaterial
 from zwiebel.proto.relay_streams import (
     StreamEvent,
@@ -67,6 +73,7 @@ from zwiebel.proto.relay_streams import (
 )
 from zwiebel.proto.relaycrypto import RelayHopCrypto
 from zwiebel.proto.sendme import (
+    CIRCWINDOW_INCREMENT,
     CircuitDeliverWindow,
     CircuitPackageWindow,
     FlowControlViolation,
@@ -79,6 +86,9 @@ CELL_WIRE_LEN = 514
 
 C = ChannelCommand
 _RELAY = int(C.RELAY)
+#: Relay commands whose malformed body tor logs and drops instead of closing the circuit
+#: (`circuit_process_stream_xoff` / `_xon` return false).
+_IGNORED_IF_MALFORMED = frozenset({RelayCommand.XOFF, RelayCommand.XON})
 
 
 class Side(Enum):
@@ -140,16 +150,20 @@ class _Violation(Exception):
 class RelayCircuit:
     """A circuit at a relay: our relay-crypto layer, the next hop, edge streams."""
 
-    def __init__(self, keys: KeyMaterial, rng: Rng, *, client_channel: bool = False) -> None:
+    def __init__(self, keys: KeyMaterial, rng: Rng, *, client_channel: bool = False,
+                 congestion: CongestionWindow | None = None) -> None:
         self._crypto = RelayHopCrypto(keys)
         self._rng = rng
         self._out: list[OutCell] = []
         self._early_left = MAX_RELAY_EARLY
         self.next_state = "none"
         self.closed = False
-        self.streams = StreamTable(client_channel)
-        self.package = CircuitPackageWindow()
-        self.deliver = CircuitDeliverWindow()
+        self.streams = StreamTable(client_channel, flow_control=congestion is not None)
+        self.package: CircuitPackageWindow | CongestionWindow = \
+            congestion if congestion is not None else CircuitPackageWindow()
+        self.deliver = CircuitDeliverWindow(
+            increment=congestion.cc.sendme_inc if congestion is not None
+            else CIRCWINDOW_INCREMENT)
         self.cells = {"prev_in": 0, "prev_out": 0, "next_in": 0, "next_out": 0}
 
     # -- output ---------------------------------------------------------------------
@@ -251,10 +265,9 @@ class RelayCircuit:
 
     def data_room(self, stream_id: int) -> int:
         """How many DATA cells the circuit and stream package windows allow now."""
-        stream = self.streams.streams.get(stream_id)
-        if self.closed or stream is None:
+        if self.closed:
             return 0
-        return max(0, min(self.package.window, stream.package.window))
+        return max(0, min(self.package.window, self.streams.room(stream_id)))
 
     def send_data(self, stream_id: int, data: bytes) -> None:
         """Originate one DATA cell (at most 498 bytes); check `can_send_data` first."""
@@ -299,6 +312,8 @@ class RelayCircuit:
             "bytes_written": (c["prev_out"] + c["next_out"]) * CELL_WIRE_LEN,
             "package_window": self.package.window, "deliver_window": self.deliver.window,
             "relay_early_left": self._early_left,
+            "congestion_control": (self.package.statistics()
+                                   if isinstance(self.package, CongestionWindow) else None),
         }
 
     # -- internals ------------------------------------------------------------------------
@@ -327,6 +342,8 @@ class RelayCircuit:
         try:
             msg = decode_message(cell.command, cell.data)
         except ParseError as exc:
+            if cell.command in _IGNORED_IF_MALFORMED:
+                return []
             if cell.stream_id and cell.command in (Begin.command, BeginDir.command,
                                                    Resolve.command):
                 self.send_to_client(End(EndReason.TORPROTOCOL), cell.stream_id)

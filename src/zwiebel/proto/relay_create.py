@@ -11,9 +11,13 @@ cell asks for and returns the reply cell and the circuit's key material, or rais
 * a handshake that fails (onionskin for another relay, unknown onion key, bad MAC)
   -> PROTOCOL, as tor's cpuworker reply "failed" closes the circuit.
 
-ntor-v3's client message (its extensions, e.g. the congestion-control request) is read
-and answered with an empty server message: Zwiebel relays do not negotiate proposal-324
-congestion control, so the client keeps fixed SENDME windows.
+ntor-v3's client message is a list of extensions (`handshake.extensions`); a message
+that does not parse fails the handshake, as in tor's
+`congestion_control_parse_ext_request`. A congestion-control request is granted when the
+caller passes the consensus's cc_sendme_inc (congestion control enabled, tor's
+`negotiate_v3_ntor_server_circ_params`): the server message then carries the response
+with that increment and `CreateAnswer.sendme_inc` says so; otherwise the server message
+is an empty extension list and the circuit keeps fixed SENDME windows.
 """
 
 from __future__ import annotations
@@ -33,7 +37,13 @@ from zwiebel.crypto import Rng
 from zwiebel.crypto.keys import X25519Private
 from zwiebel.encoding import ParseError
 from zwiebel.proto.handshake import fast, ntor, ntor_v3
-from zwiebel.proto.handshake.extensions import encode_extensions
+from zwiebel.proto.handshake.extensions import (
+    ExtensionType,
+    cc_response,
+    decode_extensions,
+    encode_extensions,
+    find_extension,
+)
 from zwiebel.proto.handshake.keys import KeyMaterial
 
 #: Cell commands that open a circuit at a relay.
@@ -70,15 +80,19 @@ class CreateAnswer:
     payload: bytes
     keys: KeyMaterial
     handshake: str
+    #: The cc_sendme_inc of congestion control negotiated in ntor-v3, or None.
+    sendme_inc: int | None = None
 
 
-def answer_create(command: int, payload: bytes, keys: OnionKeys, rng: Rng) -> CreateAnswer:
-    """Run the server half of the handshake in a CREATE* cell."""
+def answer_create(command: int, payload: bytes, keys: OnionKeys, rng: Rng,
+                  cc_sendme_inc: int | None = None) -> CreateAnswer:
+    """Run the server half of the handshake in a CREATE* cell; `cc_sendme_inc`: grant
+    congestion control with this increment to a client that asks (None: never)."""
     try:
         if command == ChannelCommand.CREATE_FAST:
             return _answer_fast(payload, rng)
         if command == ChannelCommand.CREATE2:
-            return _answer_create2(Create2.decode(payload), keys, rng)
+            return _answer_create2(Create2.decode(payload), keys, rng, cc_sendme_inc)
     except ParseError as exc:
         raise CreateRefused(DestroyReason.PROTOCOL, f"bad {_name(command)} cell: {exc}") from exc
     if command == ChannelCommand.CREATE:
@@ -93,30 +107,47 @@ def _answer_fast(payload: bytes, rng: Rng) -> CreateAnswer:
     return CreateAnswer(ChannelCommand.CREATED_FAST, cell.encode(), material, "fast")
 
 
-def _answer_create2(cell: Create2, keys: OnionKeys, rng: Rng) -> CreateAnswer:
+def _answer_create2(cell: Create2, keys: OnionKeys, rng: Rng,
+                    cc_sendme_inc: int | None) -> CreateAnswer:
+    granted: int | None = None
     if cell.htype == HandshakeType.NTOR:
         reply, material = ntor.server_handshake(rng, cell.hdata, keys.rsa_id_digest,
                                                 keys.ntor_keys)
         name = "ntor"
     elif cell.htype == HandshakeType.NTOR_V3:
+        negotiation = _Negotiation(cc_sendme_inc)
         reply, material = ntor_v3.server_handshake(rng, cell.hdata, keys.ed25519_id,
-                                                   keys.ntor_keys, _no_extensions)
+                                                   keys.ntor_keys, negotiation.respond)
         name = "ntor-v3"
+        granted = negotiation.granted
     elif cell.htype == HandshakeType.TAP:
         raise CreateRefused(DestroyReason.PROTOCOL, "CREATE2 with TAP is no longer accepted")
     else:
         raise CreateRefused(DestroyReason.PROTOCOL, f"CREATE2 with handshake type {cell.htype}")
-    return CreateAnswer(ChannelCommand.CREATED2, Created2(reply).encode(), material, name)
+    return CreateAnswer(ChannelCommand.CREATED2, Created2(reply).encode(), material, name,
+                        granted)
 
 
-def _no_extensions(client_message: bytes) -> bytes:
-    """The server message: an extension list with no extensions (no congestion control).
+class _Negotiation:
+    """The server's side of the ntor-v3 message exchange: which extensions it answers."""
 
-    tor parses the server message as an extension list whose first byte is the count
-    (trn_extension_parse in onion_crypto.c); an empty message fails that parse and the
-    client closes the circuit, so "no extensions" is the single byte 0.
-    """
-    return encode_extensions(())
+    def __init__(self, cc_sendme_inc: int | None) -> None:
+        self.cc_sendme_inc = cc_sendme_inc
+        self.granted: int | None = None
+
+    def respond(self, client_message: bytes) -> bytes:
+        """The server message for `client_message` (a ParseError if it is malformed).
+
+        tor parses the server message as an extension list whose first byte is the count
+        (trn_extension_parse in onion_crypto.c); an empty message fails that parse and the
+        client closes the circuit, so "no extensions" is the single byte 0.
+        """
+        requests = decode_extensions(client_message)
+        asked = find_extension(requests, ExtensionType.CC_REQUEST) is not None
+        if not asked or self.cc_sendme_inc is None:
+            return encode_extensions(())
+        self.granted = self.cc_sendme_inc
+        return encode_extensions((cc_response(self.cc_sendme_inc),))
 
 
 def _name(command: int) -> str:

@@ -17,14 +17,22 @@ Rules from tor 0.4.9 (`connection_edge.c`, `relay.c`):
   protocol violation of the whole circuit;
 * stream SENDMEs are sent as soon as the deliver window allows (the runtime's transport
   buffers the bytes; tor waits for its outbuf to drain).
+
+On a circuit with congestion control (`flow_control`, proposal 324 section 4) streams have
+no windows: a stream SENDME from the client closes the circuit ("Congestion control got
+stream sendme"), and the client's XOFF stops packaging on the stream until its XON, which
+also advises a rate (`congestion_control_flow.c`). XON and XOFF on a circuit without
+congestion control, for an unknown stream, or a second XOFF, are ignored as tor does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
 from zwiebel.cells.relay_ctrl import Sendme
+from zwiebel.cells.relay_flow import Xoff, Xon
 from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.cells.relay_msgs import Begin, BeginDir, Data, End, EndReason, Resolve
 from zwiebel.proto.sendme import (
@@ -33,6 +41,25 @@ from zwiebel.proto.sendme import (
     StreamDeliverWindow,
     StreamPackageWindow,
 )
+
+#: tor's RELAY_PAYLOAD_SIZE_MIN: cc_xoff_exit counts in these.
+_XOFF_UNIT = 488
+#: XOFF is sent once the buffer toward the destination has stayed over the limit this
+#: long (tor's XOFF_GRACE_PERIOD_USEC, in seconds).
+XOFF_GRACE = 0.005
+
+
+def xoff_exit_limit(params: Mapping[str, int]) -> int:
+    """Bytes buffered toward a destination above which an exit sends XOFF (consensus
+    cc_xoff_exit, default 500, 1..10000, times 488 bytes; tor's
+    `flow_control_new_consensus_params`)."""
+    return min(max(params.get("cc_xoff_exit", 500), 1), 10000) * _XOFF_UNIT
+
+
+#: tor's limit on an XON rate (bytes per second); above it, or 0, means no limit.
+_INT32_MAX = 2**31 - 1
+#: A stream's room under flow control without XOFF: the circuit's window decides.
+_UNLIMITED = 2**31
 
 
 class StreamKind(Enum):
@@ -86,7 +113,7 @@ class StreamEnded:
 
 @dataclass(frozen=True)
 class StreamWindowOpened:
-    """A SENDME made room: stream 0 means the circuit's package window."""
+    """A SENDME or an XON made room: stream 0 means the circuit's package window."""
 
     stream_id: int
 
@@ -104,6 +131,10 @@ class EdgeStream:
     deliver: StreamDeliverWindow = field(default_factory=StreamDeliverWindow)
     bytes_in: int = 0
     bytes_out: int = 0
+    #: Flow control: an XOFF holds packaging until the next XON; the XON's advised rate
+    #: in bytes per second (0: none).
+    xoff_received: bool = False
+    xon_rate: int = 0
 
 
 class StreamViolation(Exception):
@@ -117,8 +148,9 @@ class StreamTable:
     circuit must originate toward the client.
     """
 
-    def __init__(self, client_channel: bool) -> None:
+    def __init__(self, client_channel: bool, flow_control: bool = False) -> None:
         self.client_channel = client_channel
+        self.flow_control = flow_control
         self.streams: dict[int, EdgeStream] = {}
 
     def __len__(self) -> int:
@@ -136,13 +168,34 @@ class StreamTable:
                 return [], []
             return [StreamEnded(stream_id, int(msg.reason))], []
         if isinstance(msg, Sendme):
-            stream = self.streams.get(stream_id)
-            if stream is None:
-                return [], []
-            if stream.package.on_sendme() is not SendmeVerdict.OK:
-                raise StreamViolation(f"stream {stream_id} SENDME overflows its window")
-            return [StreamWindowOpened(stream_id)], []
+            return self._on_sendme(stream_id), []
+        if isinstance(msg, (Xoff, Xon)):
+            return self._on_flow(stream_id, msg), []
         return [], []
+
+    def _on_sendme(self, stream_id: int) -> list[StreamEvent]:
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            return []
+        if self.flow_control:
+            raise StreamViolation(f"stream {stream_id} SENDME on a circuit with congestion "
+                                  "control")
+        if stream.package.on_sendme() is not SendmeVerdict.OK:
+            raise StreamViolation(f"stream {stream_id} SENDME overflows its window")
+        return [StreamWindowOpened(stream_id)]
+
+    def _on_flow(self, stream_id: int, msg: Xoff | Xon) -> list[StreamEvent]:
+        """tor's circuit_process_stream_xoff / _xon at an exit."""
+        stream = self.streams.get(stream_id)
+        if stream is None or not self.flow_control:
+            return []
+        if isinstance(msg, Xoff):
+            stream.xoff_received = True
+            return []
+        rate = msg.kbps_ewma * 1000
+        stream.xon_rate = rate if 0 < rate <= _INT32_MAX else 0
+        stream.xoff_received = False
+        return [StreamWindowOpened(stream_id)]
 
     def _on_open(self, stream_id: int, msg: Begin | BeginDir | Resolve
                  ) -> tuple[list[StreamEvent], list[tuple[int, RelayMessage]]]:
@@ -163,27 +216,40 @@ class StreamTable:
         stream = self.streams.get(stream_id)
         if stream is None or stream.kind is StreamKind.RESOLVE:
             return []
-        try:
-            stream.deliver.on_data_received()
-        except FlowControlViolation as exc:
-            raise StreamViolation(str(exc)) from exc
+        if not self.flow_control:
+            try:
+                stream.deliver.on_data_received()
+            except FlowControlViolation as exc:
+                raise StreamViolation(str(exc)) from exc
         stream.bytes_in += len(msg.data)
         return [StreamData(stream_id, msg.data)]
 
     def sendmes_due(self, stream_id: int) -> int:
         """Stream-level SENDMEs to send now for `stream_id`."""
         stream = self.streams.get(stream_id)
-        return 0 if stream is None else stream.deliver.sendmes_due()
+        if stream is None or self.flow_control:
+            return 0
+        return stream.deliver.sendmes_due()
+
+    def room(self, stream_id: int) -> int:
+        """DATA cells the stream may package now: its package window, or with flow
+        control none after an XOFF and no stream limit otherwise."""
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            return 0
+        if self.flow_control:
+            return 0 if stream.xoff_received else _UNLIMITED
+        return stream.package.window
 
     def can_send(self, stream_id: int) -> bool:
-        """True if the stream's package window has room."""
-        stream = self.streams.get(stream_id)
-        return stream is not None and stream.package.can_send()
+        """True if the stream may package one more DATA cell."""
+        return self.room(stream_id) > 0
 
     def on_sent(self, stream_id: int, n: int, cells: int = 1) -> None:
         """Account for `cells` DATA cells of `n` bytes in all we sent on the stream."""
         stream = self.streams[stream_id]
-        stream.package.on_data_sent(cells)
+        if not self.flow_control:
+            stream.package.on_data_sent(cells)
         stream.bytes_out += n
 
     def forget(self, stream_id: int) -> None:

@@ -18,7 +18,8 @@ noted when the package window *before* the cell satisfies (window - 1) % 100 == 
 caller supplies digests from `zwiebel.proto.relaycrypto` and turns a violation into a
 DESTROY with reason PROTOCOL.
 
-Not here: proposal 324 congestion control (cwnd, inflight, cc_sendme_inc, XON/XOFF).
+On a circuit with proposal-324 congestion control the deliver window counts in steps of
+the negotiated cc_sendme_inc; the sending side is `zwiebel.proto.cc_window`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,21 @@ class SendmeVerdict(Enum):
         return self is not SendmeVerdict.OK
 
 
+def check_sendme(msg: Sendme, digests: deque[bytes], accept_min_version: int = 1
+                 ) -> SendmeVerdict:
+    """A circuit-level SENDME against the digests of the cells it may acknowledge (oldest
+    first; the one it answers is taken off): its version must be acceptable and, for
+    version 1, its digest the oldest one (tor's `sendme_is_valid`)."""
+    if not accept_min_version <= msg.version <= SENDME_MAX_VERSION:
+        return SendmeVerdict.BAD_VERSION
+    if not digests:
+        return SendmeVerdict.UNEXPECTED
+    expected = digests.popleft()
+    if msg.version == 1 and (msg.digest is None or not ct_eq(msg.digest, expected)):
+        return SendmeVerdict.DIGEST_MISMATCH
+    return SendmeVerdict.OK
+
+
 class CircuitPackageWindow:
     """Circuit-level package window with authenticated-SENDME digest bookkeeping."""
 
@@ -94,13 +110,9 @@ class CircuitPackageWindow:
 
     def on_sendme(self, msg: Sendme, accept_min_version: int = 1) -> SendmeVerdict:
         """Check a circuit-level SENDME; on OK the window has grown by 100."""
-        if not accept_min_version <= msg.version <= SENDME_MAX_VERSION:
-            return SendmeVerdict.BAD_VERSION
-        if not self._digests:
-            return SendmeVerdict.UNEXPECTED
-        expected = self._digests.popleft()
-        if msg.version == 1 and (msg.digest is None or not ct_eq(msg.digest, expected)):
-            return SendmeVerdict.DIGEST_MISMATCH
+        verdict = check_sendme(msg, self._digests, accept_min_version)
+        if verdict is not SendmeVerdict.OK:
+            return verdict
         if self.window + CIRCWINDOW_INCREMENT > CIRCWINDOW_START:
             return SendmeVerdict.WINDOW_OVERFLOW
         self.window += CIRCWINDOW_INCREMENT
@@ -112,13 +124,18 @@ class CircuitPackageWindow:
 
 
 class CircuitDeliverWindow:
-    """Circuit-level deliver window: decides when to send a SENDME and with which digest."""
+    """Circuit-level deliver window: decides when to send a SENDME and with which digest.
 
-    __slots__ = ("window", "emit_version")
+    `increment` is the cells each SENDME acknowledges: 100, or on a circuit with
+    congestion control the negotiated cc_sendme_inc (tor's `sendme_get_inc_count`)."""
 
-    def __init__(self, window: int = CIRCWINDOW_START, emit_version: int = 1) -> None:
+    __slots__ = ("window", "emit_version", "increment")
+
+    def __init__(self, window: int = CIRCWINDOW_START, emit_version: int = 1,
+                 increment: int = CIRCWINDOW_INCREMENT) -> None:
         self.window = window
         self.emit_version = emit_version
+        self.increment = increment
 
     def on_data_received(self, digest: bytes) -> Sendme | None:
         """Account for a received DATA cell; `digest` is the running digest right after it.
@@ -129,9 +146,9 @@ class CircuitDeliverWindow:
         self.window -= 1
         if self.window < 0:
             raise FlowControlViolation("circuit deliver window below zero")
-        if self.window > CIRCWINDOW_START - CIRCWINDOW_INCREMENT:
+        if self.window > CIRCWINDOW_START - self.increment:
             return None
-        self.window += CIRCWINDOW_INCREMENT
+        self.window += self.increment
         return self._sendme(digest)
 
     def on_data_received_many(self, digests: Sequence[bytes]) -> list[Sendme]:
@@ -140,15 +157,15 @@ class CircuitDeliverWindow:
         one per cell."""
         sendmes = []
         done, count = 0, len(digests)
+        low = CIRCWINDOW_START - self.increment
         while done < count:
-            step = min(max(self.window - (CIRCWINDOW_START - CIRCWINDOW_INCREMENT), 1),
-                       count - done)
+            step = min(max(self.window - low, 1), count - done)
             self.window -= step
             if self.window < 0:
                 raise FlowControlViolation("circuit deliver window below zero")
             done += step
-            if self.window <= CIRCWINDOW_START - CIRCWINDOW_INCREMENT:
-                self.window += CIRCWINDOW_INCREMENT
+            if self.window <= low:
+                self.window += self.increment
                 sendmes.append(self._sendme(digests[done - 1]))
         return sendmes
 

@@ -18,6 +18,12 @@ def monotonic() -> float:
     return time.monotonic()
 
 
+def monotonic_usec() -> int:
+    """Whole microseconds on the same clock (tor's monotime_absolute_usec, for
+    congestion control's RTT measurements)."""
+    return time.monotonic_ns() // 1000
+
+
 class _Pool:
     """Bytes from the operating system's CSPRNG, read 64 KiB at a time and handed out
     once each: cell padding asks for a few hundred bytes per SENDME, and a getrandom()

@@ -1,4 +1,5 @@
-"""A threaded HTTP server on 127.0.0.1 serving random files of given sizes.
+"""A threaded HTTP server on 127.0.0.1 serving random files of given sizes, and taking
+uploads (POST, answered with their SHA-256).
 
 Each file is random bytes kept in memory, also written to disk, with its SHA-256, so
 a test can compare what came through a Tor circuit byte for byte. Clients that drop
@@ -10,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import socket
 import socketserver
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,8 @@ from types import TracebackType
 
 HOST = "127.0.0.1"
 CHUNK = 64 * 1024
+#: Seconds ``POST /slow`` waits after each piece it reads.
+SLOW_PAUSE = 0.02
 
 DEFAULT_FILES: Mapping[str, int] = {
     "1k.bin": 1024,
@@ -46,6 +51,31 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:  # noqa: N802
         self._respond(with_body=False)
+
+    def do_POST(self) -> None:  # noqa: N802
+        """Take an upload and answer with its SHA-256 in hex. On ``/slow`` the body is
+        read in 64 KiB pieces with a pause after each (about 3 MB/s) through a receive
+        buffer kept at 64 KiB (no autotuning to many MB), so that an exit has to buffer
+        what the client sends faster."""
+        if self.path == "/slow":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, CHUNK)
+        length = int(self.headers.get("Content-Length", "0"))
+        digest = hashlib.sha256()
+        left = length
+        while left:
+            piece = self.rfile.read(min(left, CHUNK))
+            if not piece:
+                break
+            digest.update(piece)
+            left -= len(piece)
+            if self.path == "/slow":
+                time.sleep(SLOW_PAUSE)
+        answer = digest.hexdigest().encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
 
     def _respond(self, with_body: bool) -> None:
         body = self.server.payloads.get(self.path.lstrip("/"))

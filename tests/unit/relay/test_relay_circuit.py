@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.unit.relay.conftest import KeySet
-from zwiebel.cells.circuit import Create2, Destroy, DestroyReason, HandshakeType
+from zwiebel.cells.circuit import Create2, Created2, Destroy, DestroyReason, HandshakeType
 from zwiebel.cells.framing import ChannelCommand as C
 from zwiebel.cells.linkspec import LinkSpecIPv4, LinkSpecLegacyId
 from zwiebel.cells.relay_msgs import Begin, BeginDir, Connected, End, EndReason
@@ -22,6 +22,7 @@ from zwiebel.proto.circuit import (
     StreamMessage,
 )
 from zwiebel.proto.handshake import ntor_v3
+from zwiebel.proto.handshake.extensions import cc_request, encode_extensions
 from zwiebel.proto.relay_circuit import (
     CircuitClosed,
     ExtendRequested,
@@ -87,13 +88,45 @@ def test_create_then_begin_and_data_both_ways(relay_a: KeySet, how: str) -> None
 
 def test_ntor_v3_create2(relay_a: KeySet) -> None:
     state, onionskin = ntor_v3.client_create(os.urandom, relay_a.ed_id.public_bytes(),
-                                             relay_a.ntor.public_bytes(), b"")
+                                             relay_a.ntor.public_bytes(), b"\x00")
     answer = answer_create(C.CREATE2, Create2(HandshakeType.NTOR_V3, onionskin).encode(),
-                           relay_a.onion, os.urandom)
+                           relay_a.onion, os.urandom, 31)
     assert answer.command == C.CREATED2 and answer.handshake == "ntor-v3"
-    from zwiebel.cells.circuit import Created2
     sm, keys = ntor_v3.client_complete(state, Created2.decode(answer.payload).hdata)
     assert sm == b"\x00" and keys == answer.keys  # an extension list with no extensions
+    assert answer.sendme_inc is None  # nothing asked, nothing granted
+
+
+@pytest.mark.parametrize("offer,granted,server_message", [
+    (31, 31, b"\x01\x02\x01\x1f"),  # one extension: CC_RESPONSE, length 1, sendme_inc 31
+    (25, 25, b"\x01\x02\x01\x19"),
+    (None, None, b"\x00"),  # congestion control disabled in the consensus
+])
+def test_ntor_v3_congestion_control_request(relay_a: KeySet, offer: int | None,
+                                            granted: int | None, server_message: bytes) -> None:
+    """tor's client asks with the extension list [CC_REQUEST] (01 01 00); the relay
+    grants the consensus's cc_sendme_inc when congestion control is enabled."""
+    request = encode_extensions((cc_request(),))
+    assert request == b"\x01\x01\x00"
+    state, onionskin = ntor_v3.client_create(os.urandom, relay_a.ed_id.public_bytes(),
+                                             relay_a.ntor.public_bytes(), request)
+    answer = answer_create(C.CREATE2, Create2(HandshakeType.NTOR_V3, onionskin).encode(),
+                           relay_a.onion, os.urandom, offer)
+    sm, _ = ntor_v3.client_complete(state, Created2.decode(answer.payload).hdata)
+    assert (answer.sendme_inc, sm) == (granted, server_message)
+
+
+@pytest.mark.parametrize("client_message", [b"", b"\x01", b"\x01\x01\x05"])
+def test_ntor_v3_malformed_client_message_is_refused(relay_a: KeySet,
+                                                      client_message: bytes) -> None:
+    """tor fails the handshake when the client's extension list does not parse
+    (congestion_control_parse_ext_request)."""
+    _, onionskin = ntor_v3.client_create(os.urandom, relay_a.ed_id.public_bytes(),
+                                         relay_a.ntor.public_bytes(), client_message)
+    with pytest.raises(CreateRefused) as info:
+        answer_create(C.CREATE2, Create2(HandshakeType.NTOR_V3, onionskin).encode(),
+                      relay_a.onion, os.urandom, 31)
+    assert info.value.reason == DestroyReason.PROTOCOL
 
 
 @pytest.mark.parametrize("command,payload", [

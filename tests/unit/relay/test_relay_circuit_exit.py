@@ -8,9 +8,12 @@ import socket
 import zlib
 from collections.abc import Sequence
 
+import pytest
+
+from zwiebel.cells.relay_flow import Xoff, Xon
 from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.cells.relay_msgs import Connected, Data, End, EndReason, Resolved
-from zwiebel.features.relay.edges import Edge
+from zwiebel.features.relay.edges import Edge, UploadFlow, XonRate
 from zwiebel.features.relay.exit import DNS_TTL, ExitHandler
 from zwiebel.netdoc.policy import ExitPolicy
 from zwiebel.proto.relay_streams import (
@@ -30,6 +33,11 @@ class Recorder:
         self.sent: list[tuple[int, RelayMessage]] = []
         self.gid = 7
         self.closed = False
+        self.flow_control = False
+        self.xoff_limit = 500 * 488
+
+    def xon_rate(self, stream_id: int) -> int:
+        return 0
 
     def send(self, msg: RelayMessage, stream_id: int) -> None:
         self.sent.append((stream_id, msg))
@@ -166,3 +174,53 @@ def test_pump_packages_what_the_windows_allow_in_one_call() -> None:
     assert circuit.runs == [3, 2]
     assert [msg for _, msg in circuit.sent] == [
         Data(data[i:i + 498]) for i in range(0, len(data), 498)] + [End(EndReason.DONE)]
+
+
+def test_upload_flow_xoff_after_the_grace_period_and_xon_when_drained(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """tor's flow_control_decide_xoff/_xon at an exit: over the limit for more than 5 ms
+    when DATA arrives -> XOFF (once); the buffer empty -> XON with the drain rate in kB/s."""
+    now = [100.0]
+    monkeypatch.setattr("zwiebel.features.relay.edges.monotonic", lambda: now[0])
+    rec = Recorder()
+    flow = UploadFlow(rec, 3)
+    flow.data_buffered(300_000)
+    flow.over_limit()
+    now[0] += 0.004
+    flow.data_buffered(300_000)
+    assert rec.sent == []  # still in the grace period
+    now[0] += 0.002
+    flow.data_buffered(250_000)
+    flow.data_buffered(260_000)
+    assert rec.sent == [(3, Xoff())]
+    now[0] += 0.5
+    flow.drained()
+    assert rec.sent == [(3, Xoff()), (3, Xon(500))]  # 250,000 bytes in 500 ms
+    flow.drained()
+    assert len(rec.sent) == 2
+
+
+def test_xon_rate_limits_packaging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An XON's advised rate becomes a bucket of that rate and burst (tor's
+    token_bucket_rw_adjust): a burst's worth goes at once, the rest as it refills, and
+    the stream is pumped again at the next refill interval."""
+    now = [50.0]
+    monkeypatch.setattr("zwiebel.features.relay.edges.monotonic", lambda: now[0])
+    woken: list[float] = []
+
+    async def run() -> None:
+        rate = XonRate(lambda: woken.append(now[0]))
+        assert rate.allow(100_000) == 100_000  # no XON rate yet: no limit
+        rate.set(20_000)
+        assert rate.allow(50_000) == 20_000
+        assert rate.allow(10_000) == 0
+        now[0] += 0.5
+        # half a second: 476 of tor's coarse ticks (953/s), 29 whole 16-tick steps of
+        # 335 bytes each (20,000 bytes/s per step, rounded down as tor does)
+        assert rate.allow(50_000) == 29 * 335
+        await asyncio.sleep(0.15)
+        assert woken == [50.5]
+        rate.set(0)
+        assert rate.allow(70_000) == 70_000
+
+    asyncio.run(run())

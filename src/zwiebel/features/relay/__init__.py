@@ -44,7 +44,7 @@ import asyncio
 import base64
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -160,8 +160,11 @@ class RelayFeature:
 
     def __init__(self, keys: Callable[[], RelayKeysLike], settings: RelaySettings,
                  hibernating: Callable[[], bool] = lambda: False,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 consensus_params: Callable[[], Mapping[str, int] | None] = lambda: None
+                 ) -> None:
         self._keys = keys
+        self._consensus_params = consensus_params
         self.settings = settings
         self.exit_policy = settings.exit_policy
         self._hibernating = hibernating
@@ -185,7 +188,7 @@ class RelayFeature:
         self.circuits = RelayCircuits(
             self.identity, lambda: onion_keys_of(self._keys()), edge=self.exit,
             allow_private_extend=s.allow_private_extend, hibernating=self._hibernating,
-            bind_address=s.outbound_bind)
+            bind_address=s.outbound_bind, consensus_params=self._consensus_params)
         self._servers = []
         for host, port in ((s.or_host, s.or_port),) + s.extra_listeners:
             server = await start_orport(host, port, self.identity, self.circuits)

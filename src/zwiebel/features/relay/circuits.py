@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +36,8 @@ from zwiebel.cells.circuit import Destroy, DestroyReason
 from zwiebel.cells.framing import MIN_WIDE_CIRCID_VERSION, ChannelCommand, RawCell
 from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.encoding import b16
+from zwiebel.proto.cc_window import CongestionWindow
+from zwiebel.proto.congestion import CcParams, CcPath, CongestionControl, cc_enabled
 from zwiebel.proto.relay_circuit import (
     CircuitClosed,
     ExtendRequested,
@@ -45,8 +47,8 @@ from zwiebel.proto.relay_circuit import (
     Side,
 )
 from zwiebel.proto.relay_create import CREATE_COMMANDS, CreateRefused, OnionKeys, answer_create
-from zwiebel.proto.relay_streams import StreamEvent
-from zwiebel.runtime.clock import monotonic, rng
+from zwiebel.proto.relay_streams import StreamEvent, xoff_exit_limit
+from zwiebel.runtime.clock import monotonic, monotonic_usec, rng
 from zwiebel.runtime.orconn import OrConnection, OrIdentity
 from zwiebel.runtime.orport import connect_relay
 
@@ -97,6 +99,21 @@ class CircuitHandle:
     def forget_stream(self, stream_id: int) -> None:
         """The edge is done with a stream it did not END (RESOLVE answered)."""
         self._entry.circ.streams.forget(stream_id)
+
+    @property
+    def flow_control(self) -> bool:
+        """True when the circuit negotiated congestion control (streams use XON/XOFF)."""
+        return self._entry.circ.streams.flow_control
+
+    @property
+    def xoff_limit(self) -> int:
+        """Bytes buffered toward a destination above which XOFF is due."""
+        return xoff_exit_limit(self._table.consensus_params() or {})
+
+    def xon_rate(self, stream_id: int) -> int:
+        """The rate the client's last XON advised for the stream (bytes/s; 0: none)."""
+        stream = self._entry.circ.streams.streams.get(stream_id)
+        return stream.xon_rate if stream is not None else 0
 
 
 class EdgeHandler(Protocol):
@@ -163,9 +180,13 @@ class RelayCircuits:
     def __init__(self, identity: OrIdentity, onion_keys: Callable[[], OnionKeys], *,
                  edge: EdgeHandler | None = None, allow_private_extend: bool = False,
                  hibernating: Callable[[], bool] = lambda: False,
-                 bind_address: str | None = None) -> None:
+                 bind_address: str | None = None,
+                 consensus_params: Callable[[], Mapping[str, int] | None] = lambda: None
+                 ) -> None:
         self.identity = identity
         self.onion_keys = onion_keys
+        #: The current consensus's parameters (None before there is one: tor's defaults).
+        self.consensus_params = consensus_params
         self.edge = edge
         self.allow_private_extend = allow_private_extend
         self.hibernating = hibernating
@@ -179,6 +200,8 @@ class RelayCircuits:
         self.created_total = 0
         self.refused_total = 0
         self.handshakes: dict[str, int] = {}
+        #: Circuits that negotiated proposal-324 congestion control.
+        self.congestion_controlled = 0
 
     # -- CellHandler -------------------------------------------------------------------
     def channel_opened(self, conn: OrConnection) -> None:
@@ -250,14 +273,26 @@ class RelayCircuits:
         try:
             if refusal is not None:
                 raise refusal
-            answer = answer_create(command, payload, self.onion_keys(), rng)
+            cc_params = self._cc_params()
+            answer = answer_create(command, payload, self.onion_keys(), rng,
+                                   cc_params.cc_sendme_inc if cc_params is not None else None)
         except CreateRefused as exc:
             self.refused_total += 1
             log.info("Refusing create cell from %s: %s", conn.describe(), exc)
             conn.send_cell(circ_id, ChannelCommand.DESTROY, Destroy(exc.reason).encode())
             return
-        circ = RelayCircuit(answer.keys, rng, client_channel=conn.is_client)
+        congestion = None
+        if answer.sendme_inc is not None and cc_params is not None:
+            self.congestion_controlled += 1
+            congestion = CongestionWindow(
+                CongestionControl(cc_params, answer.sendme_inc, CcPath.EXIT), monotonic_usec,
+                blocked=lambda: not conn.writable.is_set())
+        circ = RelayCircuit(answer.keys, rng, client_channel=conn.is_client,
+                            congestion=congestion)
         entry = _Entry(circ, self._next_gid, conn, circ_id, monotonic())
+        if congestion is not None:
+            log.info("Circuit %d from %s negotiated congestion control (cc_sendme_inc %d)",
+                     entry.gid, conn.describe(), congestion.cc.sendme_inc)
         entry.handle = CircuitHandle(self, entry)
         self._next_gid += 1
         self.created_total += 1
@@ -265,6 +300,12 @@ class RelayCircuits:
         self._circuits[(conn.conn_id, circ_id)] = entry
         conn.circ_ids.add(circ_id)
         conn.send_cell(circ_id, answer.command, answer.payload)
+
+    def _cc_params(self) -> CcParams | None:
+        """Congestion-control parameters if the consensus enables it (tor's
+        `congestion_control_enabled`; without a consensus its defaults, which do)."""
+        params = self.consensus_params() or {}
+        return CcParams.from_consensus(params) if cc_enabled(params) else None
 
     def _refusal(self, conn: OrConnection, circ_id: int) -> CreateRefused | None:
         """tor's command_process_create_cell: a public relay takes creates on channels it
@@ -366,6 +407,7 @@ class RelayCircuits:
             circuits.append(stats)
         return {"circuits": circuits, "created": self.created_total,
                 "refused": self.refused_total, "handshakes": dict(self.handshakes),
+                "congestion_controlled": self.congestion_controlled,
                 "connections": [c.statistics() for c in self.connections.values()]}
 
     def close_all(self, reason: DestroyReason = DestroyReason.FINISHED) -> None:

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, cast
 
 from zwiebel.cells.relay import RELAY_DATA_MAX
+from zwiebel.cells.relay_flow import Xoff, Xon
 from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.cells.relay_msgs import End, EndReason
 from zwiebel.features.relay.exit_shaping import ReadGate, exit_shaper
+from zwiebel.proto.relay_streams import XOFF_GRACE
+from zwiebel.proto.tokenbucket import REFILL_INTERVAL, RwBucket
 from zwiebel.runtime.clock import monotonic
 from zwiebel.runtime.ratelimit import Shaper
 
@@ -24,6 +28,8 @@ _ERRNO_REASONS = {
     errno.ENETUNREACH: EndReason.NOROUTE, errno.EHOSTUNREACH: EndReason.NOROUTE,
     errno.ETIMEDOUT: EndReason.TIMEOUT,
 }
+
+log = logging.getLogger("zwiebel")
 
 #: Bytes buffered from the server before reading pauses.
 READ_HIGH_WATER = 64 * 1024
@@ -57,6 +63,17 @@ class CircuitHandle(Protocol):
     def forget_stream(self, stream_id: int) -> None:
         """Drop a stream that was answered without END."""
 
+    @property
+    def flow_control(self) -> bool:
+        """True when the circuit's streams use XON/XOFF (congestion control)."""
+
+    @property
+    def xoff_limit(self) -> int:
+        """Bytes buffered toward a destination above which XOFF is due."""
+
+    def xon_rate(self, stream_id: int) -> int:
+        """The rate the client's last XON advised for the stream (bytes/s; 0: none)."""
+
 
 
 
@@ -77,14 +94,15 @@ class Edge:
         self.bytes_read = 0
         self.bytes_written = 0
         self.on_done: Callable[[], None] = _nothing
+        self.rate = XonRate(self.pump)
 
     def pump(self) -> None:
-        """Package as many DATA cells as the windows allow, in one call (498-byte chunks,
-        as tor packages them); END DONE after EOF."""
+        """Package as many DATA cells as the windows (and an XON's advised rate) allow,
+        in one call (498-byte chunks, as tor packages them); END DONE after EOF."""
         outbuf = self.outbuf
         room = self.circuit.data_room(self.stream_id) if outbuf and not self.done else 0
-        if room:
-            size = min(len(outbuf), room * RELAY_DATA_MAX)
+        size = self.rate.allow(min(len(outbuf), room * RELAY_DATA_MAX)) if room else 0
+        if size:
             data = bytes(outbuf[:size])
             del outbuf[:size]
             self.circuit.send_data_run(self.stream_id, [
@@ -112,6 +130,45 @@ class Edge:
         """DATA from the client."""
 
 
+class XonRate:
+    """The rate a client advised in its last XON, applied to what the stream packages
+    (tor adjusts the edge connection's token bucket to it, rate and burst alike, in
+    `circuit_process_stream_xon`). Without an advised rate nothing is limited; when the
+    bucket is empty, `wake` runs again at the next refill interval."""
+
+    __slots__ = ("bucket", "wake", "_timer")
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self.bucket: RwBucket | None = None
+        self.wake = wake
+        self._timer: asyncio.TimerHandle | None = None
+
+    def set(self, rate: int) -> None:
+        """A new advised rate in bytes per second (0: no limit)."""
+        if rate <= 0:
+            self.bucket = None
+        elif self.bucket is None:
+            self.bucket = RwBucket(rate, rate, monotonic())
+        else:
+            self.bucket.adjust(rate, rate)
+
+    def allow(self, size: int) -> int:
+        """How many of `size` bytes may be packaged now (they are taken)."""
+        bucket = self.bucket
+        if bucket is None or not size:
+            return size
+        bucket.refill(monotonic())
+        allowed = max(0, min(size, bucket.read))
+        bucket.spend(allowed, 0)
+        if allowed < size and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(REFILL_INTERVAL, self._woken)
+        return allowed
+
+    def _woken(self) -> None:
+        self._timer = None
+        self.wake()
+
+
 class ExitStream(Edge, asyncio.Protocol):
     """A TCP connection to the destination for one BEGIN."""
 
@@ -121,6 +178,7 @@ class ExitStream(Edge, asyncio.Protocol):
         self.gate: ReadGate | None = None
         self.shaper: Shaper | None = None
         self.pending = bytearray()
+        self.uploads = UploadFlow(circuit, stream_id)
 
     @property
     def paused(self) -> bool:
@@ -132,6 +190,8 @@ class ExitStream(Edge, asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # also uvloop's, not a subclass
         self.gate = ReadGate(self.transport)
         self.shaper = exit_shaper(self.gate)
+        if self.circuit.flow_control:
+            self.transport.set_write_buffer_limits(high=self.circuit.xoff_limit, low=0)
         if self.pending:
             self._write(bytes(self.pending))
             self.pending.clear()
@@ -176,6 +236,15 @@ class ExitStream(Edge, asyncio.Protocol):
             self.pending += data
         else:
             self._write(data)
+            self.uploads.data_buffered(self.transport.get_write_buffer_size())
+
+    def pause_writing(self) -> None:
+        """More than the XOFF limit waits for the destination."""
+        self.uploads.over_limit()
+
+    def resume_writing(self) -> None:
+        """Everything was written to the destination."""
+        self.uploads.drained()
 
     def _write(self, data: bytes) -> None:
         assert self.transport is not None
@@ -191,6 +260,53 @@ class ExitStream(Edge, asyncio.Protocol):
             if self.shaper is not None:
                 self.shaper.drain()
             self.transport.close()
+
+
+class UploadFlow:
+    """XOFF and XON for what the client sends on a congestion-controlled circuit (tor's
+    `flow_control_decide_xoff` / `_xon` at an exit): XOFF once the buffer toward the
+    destination has stayed over the limit for the grace period, XON with the rate it
+    drained at once it is empty."""
+
+    __slots__ = ("circuit", "stream_id", "over_since", "xoff_at", "xoff_buffered",
+                 "xoff_sent")
+
+    def __init__(self, circuit: CircuitHandle, stream_id: int) -> None:
+        self.circuit = circuit
+        self.stream_id = stream_id
+        self.over_since: float | None = None
+        self.xoff_at = 0.0
+        self.xoff_buffered = 0
+        self.xoff_sent = False
+
+    def over_limit(self) -> None:
+        """The buffer went over the XOFF limit."""
+        if self.over_since is None:
+            self.over_since = monotonic()
+
+    def data_buffered(self, buffered: int) -> None:
+        """DATA from the client was queued for the destination."""
+        if (self.over_since is None or self.xoff_sent or self.circuit.closed
+                or monotonic() - self.over_since <= XOFF_GRACE):
+            return
+        self.xoff_sent = True
+        self.xoff_at = monotonic()
+        self.xoff_buffered = buffered
+        log.info("Sending XOFF on stream %d of circuit %d: %d bytes buffered",
+                 self.stream_id, self.circuit.gid, buffered)
+        self.circuit.send(Xoff(), self.stream_id)
+
+    def drained(self) -> None:
+        """The buffer is empty: XON, with the drain rate in kB/s."""
+        self.over_since = None
+        if not self.xoff_sent or self.circuit.closed:
+            return
+        self.xoff_sent = False
+        elapsed_ms = max(monotonic() - self.xoff_at, 1e-6) * 1000
+        rate = max(1, int(self.xoff_buffered / elapsed_ms))
+        log.info("Sending XON on stream %d of circuit %d: drained at %d kB/s",
+                 self.stream_id, self.circuit.gid, rate)
+        self.circuit.send(Xon(rate), self.stream_id)
 
 
 class DirStream(Edge):

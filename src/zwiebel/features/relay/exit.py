@@ -124,6 +124,8 @@ class ExitHandler:
         if stream_id:
             edge = self.streams.get(circuit.gid, stream_id)
             targets = [edge] if edge is not None else []
+            if edge is not None and circuit.flow_control:
+                edge.rate.set(circuit.xon_rate(stream_id))
         else:
             targets = self.streams.of_circuit(circuit.gid)
         for edge in targets:

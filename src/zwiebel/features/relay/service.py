@@ -150,7 +150,8 @@ class RelayService:
         self.feature_settings = self._settings()
         self.meter = self._bandwidth_meter()
         self.feature = RelayFeature(lambda: self.keys, self.feature_settings,
-                                    hibernating=self.meter.hibernating)
+                                    hibernating=self.meter.hibernating,
+                                    consensus_params=self._consensus_params)
         self.rotator = OnionKeyRotator(data_dir / "keys", data_dir / "state",
                                        lambda: self.keys, self._set_keys,
                                        self._consensus_params, utcnow, os.urandom,
