@@ -10,6 +10,7 @@ from itertools import count
 import pytest
 
 from tests.unit.relay.conftest import KeySet
+from tests.unit.relay.test_relay_circuit import _to_client, _to_relay
 from zwiebel.cells.framing import ChannelCommand as C
 from zwiebel.cells.relay import RelayCommand
 from zwiebel.cells.relay_ctrl import Sendme
@@ -19,7 +20,7 @@ from zwiebel.cells.relay_msgs import Begin, Connected
 from zwiebel.proto.cc_window import CongestionWindow
 from zwiebel.proto.circuit import ClientCircuit, DataReceived
 from zwiebel.proto.congestion import CcParams, CongestionControl
-from zwiebel.proto.relay_circuit import CircuitClosed, RelayCircuit, Side
+from zwiebel.proto.relay_circuit import CircuitClosed, RelayCircuit
 from zwiebel.proto.relay_create import answer_create
 from zwiebel.proto.relay_streams import StreamData, StreamWindowOpened
 from zwiebel.proto.sendme import CircuitDeliverWindow
@@ -48,21 +49,6 @@ def _open(relay: KeySet, congestion: bool) -> tuple[ClientCircuit, RelayCircuit,
     circ.send_to_client(Connected(None), sid)
     _to_client(circ, client)
     return client, circ, sid
-
-
-def _to_relay(client: ClientCircuit, circ: RelayCircuit) -> list[object]:
-    events: list[object] = []
-    for command, payload in client.cells_to_send():
-        events += circ.from_prev(command, payload)
-    return events
-
-
-def _to_client(circ: RelayCircuit, client: ClientCircuit) -> list[object]:
-    events: list[object] = []
-    for cell in circ.cells_to_send():
-        assert cell.side is Side.PREV
-        events += client.handle_cell(cell.command, cell.payload)
-    return events
 
 
 def test_download_is_paced_by_cwnd_and_sendmes_every_31_cells(relay_a: KeySet) -> None:
