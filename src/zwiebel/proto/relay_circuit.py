@@ -39,9 +39,6 @@ side, and stream payload bytes at the edge. Not here: conflux, onion-service com
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import Enum
-from typing import NamedTuple
 
 from zwiebel.cells.circuit import Created2, Destroy, DestroyReason, HandshakeType
 from zwiebel.cells.framing import ChannelCommand
@@ -65,8 +62,15 @@ from zwiebel.crypto import Rng
 from zwiebel.encoding import ParseError
 from zwiebel.proto.cc_window import CongestionWindow
 from zwiebel.proto.handshake.keys import KeyMaterial
+from zwiebel.proto.relay_circuit_events import (
+    CircuitClosed,
+    ExtendRequested,
+    NextHopReleased,
+    OutCell,
+    RelayCircuitEvent,
+    Side,
+)
 from zwiebel.proto.relay_streams import (
-    StreamEvent,
     StreamTable,
     StreamViolation,
     StreamWindowOpened,
@@ -91,54 +95,8 @@ _RELAY = int(C.RELAY)
 _IGNORED_IF_MALFORMED = frozenset({RelayCommand.XOFF, RelayCommand.XON})
 
 
-class Side(Enum):
-    """Which channel a cell goes to."""
-
-    PREV = "prev"
-    NEXT = "next"
-
-
-class OutCell(NamedTuple):
-    """A cell to write on the previous or next channel of this circuit (a named tuple:
-    one is made per relayed cell, and tuples are the cheapest immutable record)."""
-
-    side: Side
-    command: int
-    payload: bytes
-
-
 _PREV = Side.PREV
 _NEXT = Side.NEXT
-
-
-@dataclass(frozen=True)
-class ExtendRequested:
-    """The client asked us to extend: open or reuse a channel and send `create2` on it.
-
-    `ed25519_id` is None when the client gave none (then any Ed25519 identity is fine).
-    """
-
-    rsa_id: bytes
-    ed25519_id: bytes | None
-    ipv4: LinkSpecIPv4 | None
-    ipv6: LinkSpecIPv6 | None
-    create2_payload: bytes
-
-
-@dataclass(frozen=True)
-class NextHopReleased:
-    """The next hop is gone (TRUNCATE, or its DESTROY): release its circuit ID."""
-
-
-@dataclass(frozen=True)
-class CircuitClosed:
-    """The circuit is finished; DESTROY cells are queued; release both circuit IDs."""
-
-    reason: int
-    message: str
-
-
-RelayCircuitEvent = StreamEvent | ExtendRequested | NextHopReleased | CircuitClosed
 
 
 class _Violation(Exception):
@@ -441,3 +399,14 @@ def _name(command: int) -> str:
         return ChannelCommand(command).name
     except ValueError:
         return f"command-{command}"
+
+
+__all__ = [
+    "CircuitClosed",
+    "ExtendRequested",
+    "NextHopReleased",
+    "OutCell",
+    "RelayCircuit",
+    "RelayCircuitEvent",
+    "Side",
+]

@@ -28,14 +28,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Protocol
 
 from zwiebel.cells.circuit import Destroy, DestroyReason
 from zwiebel.cells.framing import MIN_WIDE_CIRCID_VERSION, ChannelCommand, RawCell
-from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.encoding import b16
+from zwiebel.features.relay.circuit_entry import CircuitEntry, CircuitHandle
 from zwiebel.proto.cc_window import CongestionWindow
 from zwiebel.proto.congestion import CcParams, CcPath, CongestionControl, cc_enabled
 from zwiebel.proto.relay_circuit import (
@@ -47,7 +46,7 @@ from zwiebel.proto.relay_circuit import (
     Side,
 )
 from zwiebel.proto.relay_create import CREATE_COMMANDS, CreateRefused, OnionKeys, answer_create
-from zwiebel.proto.relay_streams import StreamEvent, xoff_exit_limit
+from zwiebel.proto.relay_streams import StreamEvent
 from zwiebel.runtime.clock import monotonic, monotonic_usec, rng
 from zwiebel.runtime.orconn import OrConnection, OrIdentity
 from zwiebel.runtime.orport import connect_relay
@@ -60,62 +59,6 @@ _IGNORED = frozenset({ChannelCommand.PADDING, ChannelCommand.VPADDING,
                       ChannelCommand.VERSIONS, ChannelCommand.AUTHORIZE})
 
 
-class CircuitHandle:
-    """What the edge (exit) sees of one circuit: send messages and DATA to the client."""
-
-    def __init__(self, table: RelayCircuits, entry: _Entry) -> None:
-        self._table = table
-        self._entry = entry
-
-    @property
-    def gid(self) -> int:
-        """The circuit's global id (for logs and the control port)."""
-        return self._entry.gid
-
-    @property
-    def closed(self) -> bool:
-        """True once the circuit is gone."""
-        return self._entry.circ.closed
-
-    def send(self, msg: RelayMessage, stream_id: int) -> None:
-        """Originate a relay message toward the client."""
-        self._entry.circ.send_to_client(msg, stream_id)
-        self._table.flush(self._entry)
-
-    def data_room(self, stream_id: int) -> int:
-        """How many DATA cells the SENDME windows allow on the stream now."""
-        return self._entry.circ.data_room(stream_id)
-
-    def send_data_run(self, stream_id: int, chunks: Sequence[bytes]) -> None:
-        """Originate one DATA cell per chunk (at most `data_room` of them, 498 bytes
-        each at most): one AES call, one append to the previous channel's output."""
-        entry = self._entry
-        self._table.flush(entry)
-        run = entry.circ.send_data_run(stream_id, chunks)
-        if not run:
-            return
-        entry.prev.send_cell_run(entry.prev_id, _RELAY, run)
-
-    def forget_stream(self, stream_id: int) -> None:
-        """The edge is done with a stream it did not END (RESOLVE answered)."""
-        self._entry.circ.streams.forget(stream_id)
-
-    @property
-    def flow_control(self) -> bool:
-        """True when the circuit negotiated congestion control (streams use XON/XOFF)."""
-        return self._entry.circ.streams.flow_control
-
-    @property
-    def xoff_limit(self) -> int:
-        """Bytes buffered toward a destination above which XOFF is due."""
-        return xoff_exit_limit(self._table.consensus_params() or {})
-
-    def xon_rate(self, stream_id: int) -> int:
-        """The rate the client's last XON advised for the stream (bytes/s; 0: none)."""
-        stream = self._entry.circ.streams.streams.get(stream_id)
-        return stream.xon_rate if stream is not None else 0
-
-
 class EdgeHandler(Protocol):
     """Who serves the streams of circuits that end here."""
 
@@ -124,18 +67,6 @@ class EdgeHandler(Protocol):
 
     def on_circuit_closed(self, circuit: CircuitHandle) -> None:
         """Drop every stream of the circuit (no END is sent)."""
-
-
-@dataclass(eq=False)
-class _Entry:
-    circ: RelayCircuit
-    gid: int
-    prev: OrConnection
-    prev_id: int
-    created: float
-    next: OrConnection | None = None
-    next_id: int = 0
-    handle: CircuitHandle | None = field(default=None, repr=False)
 
 
 class ChannelPool:
@@ -194,7 +125,7 @@ class RelayCircuits:
         #: Bytes read and written by connections that have closed (info/relay/*-total).
         self.closed_bytes = (0, 0)
         self.pool = ChannelPool(identity, self, bind_address)
-        self._circuits: dict[tuple[int, int], _Entry] = {}
+        self._circuits: dict[tuple[int, int], CircuitEntry] = {}
         self._next_gid = 1
         self._tasks: set[asyncio.Task[None]] = set()
         self.created_total = 0
@@ -239,7 +170,7 @@ class RelayCircuits:
             self.cell_received(conn, circ_id, command, payload)
             index += 1
 
-    def _relay_back(self, entry: _Entry, bodies: list[bytes]) -> bool:
+    def _relay_back(self, entry: CircuitEntry, bodies: list[bytes]) -> bool:
         run = entry.circ.relay_backward_run(bodies)
         if run is None:
             return False
@@ -289,7 +220,7 @@ class RelayCircuits:
                 blocked=lambda: not conn.writable.is_set())
         circ = RelayCircuit(answer.keys, rng, client_channel=conn.is_client,
                             congestion=congestion)
-        entry = _Entry(circ, self._next_gid, conn, circ_id, monotonic())
+        entry = CircuitEntry(circ, self._next_gid, conn, circ_id, monotonic())
         if congestion is not None:
             log.info("Circuit %d from %s negotiated congestion control (cc_sendme_inc %d)",
                      entry.gid, conn.describe(), congestion.cc.sendme_inc)
@@ -321,7 +252,7 @@ class RelayCircuits:
         return None
 
     # -- events ------------------------------------------------------------------------------
-    def flush(self, entry: _Entry) -> None:
+    def flush(self, entry: CircuitEntry) -> None:
         """Queue the cells the circuit produced on their channels (which write them once
         per event-loop iteration, `OrConnection.send_cell`)."""
         for side, command, payload in entry.circ.cells_to_send():
@@ -330,7 +261,7 @@ class RelayCircuits:
             elif entry.next is not None:
                 entry.next.send_cell(entry.next_id, command, payload)
 
-    def _after(self, entry: _Entry, events: list[RelayCircuitEvent]) -> None:
+    def _after(self, entry: CircuitEntry, events: list[RelayCircuitEvent]) -> None:
         self.flush(entry)
         if not events:
             return
@@ -344,7 +275,7 @@ class RelayCircuits:
             elif self.edge is not None and entry.handle is not None:
                 self.edge.on_stream_event(entry.handle, event)
 
-    def _closed(self, entry: _Entry, event: CircuitClosed) -> None:
+    def _closed(self, entry: CircuitEntry, event: CircuitClosed) -> None:
         log.info("Circuit %d closed (%s): %s", entry.gid, _reason(event.reason), event.message)
         self._circuits.pop((entry.prev.conn_id, entry.prev_id), None)
         entry.prev.circ_ids.discard(entry.prev_id)
@@ -352,7 +283,7 @@ class RelayCircuits:
         if self.edge is not None and entry.handle is not None:
             self.edge.on_circuit_closed(entry.handle)
 
-    def _release_next(self, entry: _Entry) -> None:
+    def _release_next(self, entry: CircuitEntry) -> None:
         if entry.next is not None:
             self._circuits.pop((entry.next.conn_id, entry.next_id), None)
             entry.next.circ_ids.discard(entry.next_id)
@@ -363,7 +294,7 @@ class RelayCircuits:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _extend(self, entry: _Entry, req: ExtendRequested) -> None:
+    async def _extend(self, entry: CircuitEntry, req: ExtendRequested) -> None:
         target = req.ipv4 or req.ipv6
         assert target is not None
         host, port = str(target.address), target.port
@@ -382,7 +313,7 @@ class RelayCircuits:
         self._circuits[(conn.conn_id, entry.next_id)] = entry
         conn.send_cell(entry.next_id, ChannelCommand.CREATE2, req.create2_payload)
 
-    def _extend_problem(self, entry: _Entry, req: ExtendRequested,
+    def _extend_problem(self, entry: CircuitEntry, req: ExtendRequested,
                         address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
         if req.rsa_id == self.identity.rsa_id:
             return "client asked me to extend to myself"

@@ -41,7 +41,7 @@ DirCache = Callable[[str], Awaitable[bytes | None]]
 
 
 class CircuitHandle(Protocol):
-    """What the exit needs of a circuit (`circuits.CircuitHandle` is the real one)."""
+    """What the exit needs of a circuit (`circuit_entry.CircuitHandle` is the real one)."""
 
     @property
     def gid(self) -> int:
