@@ -184,6 +184,11 @@ def test_upload_flow_xoff_after_the_grace_period_and_xon_when_drained(
     monkeypatch.setattr("zwiebel.features.relay.edges.monotonic", lambda: now[0])
     rec = Recorder()
     flow = UploadFlow(rec, 3)
+    flow.over_limit()  # without congestion control: the stream's windows do the job
+    now[0] += 0.01
+    flow.data_buffered(300_000)
+    assert rec.sent == []
+    rec.flow_control = True
     flow.data_buffered(300_000)
     flow.over_limit()
     now[0] += 0.004

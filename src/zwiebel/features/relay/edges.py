@@ -280,8 +280,9 @@ class UploadFlow:
         self.xoff_sent = False
 
     def over_limit(self) -> None:
-        """The buffer went over the XOFF limit."""
-        if self.over_since is None:
+        """The buffer went over the XOFF limit (on a circuit without congestion control
+        the transport's own high-water mark: nothing to do, the stream has windows)."""
+        if self.over_since is None and self.circuit.flow_control:
             self.over_since = monotonic()
 
     def data_buffered(self, buffered: int) -> None:
