@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from zwiebel.netdir.relay import RelayInfo
 from zwiebel.netdir.weights import Position, PositionWeights, weight_scale
+from zwiebel.netdoc.params import consensus_param
 
 
 class NetDir:
@@ -62,8 +63,7 @@ class NetDir:
 
     def param(self, name: str, default: int, minimum: int, maximum: int) -> int:
         """Consensus parameter ``name`` clamped to [minimum, maximum] (dir-spec 3.4.1 "params")."""
-        value = self.params.get(name, default)
-        return min(max(value, minimum), maximum)
+        return consensus_param(self.params, name, default, minimum, maximum)
 
     def usable_relays(self) -> tuple[RelayInfo, ...]:
         """Relays we may put in a circuit at all (`RelayInfo.is_usable`)."""

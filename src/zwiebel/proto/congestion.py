@@ -37,6 +37,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from zwiebel.netdoc.params import consensus_param
 from zwiebel.proto import congestion_vegas as vegas
 from zwiebel.proto.congestion_vegas import CcPath as CcPath
 from zwiebel.proto.sendme import FlowControlViolation
@@ -96,12 +97,8 @@ CC_PARAM_BOUNDS: dict[str, tuple[int, int, int]] = {
 
 
 def _param(params: Mapping[str, int], name: str) -> int:
-    """get_net_param_from_list: a value that is not an int32 is ignored; clamp to range."""
-    default, low, high = CC_PARAM_BOUNDS[name]
-    value = params.get(name, default)
-    if not -(2**31) <= value <= INT32_MAX:
-        value = default
-    return max(low, min(high, value))
+    """Parameter `name` with the default and range of `CC_PARAM_BOUNDS`."""
+    return consensus_param(params, name, *CC_PARAM_BOUNDS[name])
 
 
 def _consensus_alg(params: Mapping[str, int]) -> int:

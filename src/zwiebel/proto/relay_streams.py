@@ -35,6 +35,7 @@ from zwiebel.cells.relay_ctrl import Sendme
 from zwiebel.cells.relay_flow import Xoff, Xon
 from zwiebel.cells.relay_message import RelayMessage
 from zwiebel.cells.relay_msgs import Begin, BeginDir, Data, End, EndReason, Resolve
+from zwiebel.netdoc.params import consensus_param
 from zwiebel.proto.sendme import (
     FlowControlViolation,
     SendmeVerdict,
@@ -53,7 +54,7 @@ def xoff_exit_limit(params: Mapping[str, int]) -> int:
     """Bytes buffered toward a destination above which an exit sends XOFF (consensus
     cc_xoff_exit, default 500, 1..10000, times 488 bytes; tor's
     `flow_control_new_consensus_params`)."""
-    return min(max(params.get("cc_xoff_exit", 500), 1), 10000) * _XOFF_UNIT
+    return consensus_param(params, "cc_xoff_exit", 500, 1, 10000) * _XOFF_UNIT
 
 
 #: tor's limit on an XON rate (bytes per second); above it, or 0, means no limit.

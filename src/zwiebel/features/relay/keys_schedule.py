@@ -34,6 +34,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import Enum
 
+from zwiebel.netdoc.params import consensus_param
+
 SIGNING_KEY_LIFETIME = timedelta(days=30)
 SIGNING_KEY_SLOP = timedelta(days=1)
 RSA_ED_CROSSCERT_LIFETIME = timedelta(days=6 * 30)
@@ -49,23 +51,17 @@ ONION_KEY_CHECK_INTERVAL = timedelta(hours=1)
 _EPOCH_SLOP = 100
 
 
-def _param(params: Mapping[str, int], name: str, default: int, low: int, high: int) -> int:
-    """A consensus parameter clamped to its range (networkstatus_get_param)."""
-    value = params.get(name, default)
-    return max(low, min(high, value))
-
-
 def onion_key_lifetime(params: Mapping[str, int] | None = None) -> timedelta:
     """How long an onion key is used (consensus onion-key-rotation-days)."""
-    default, low, high = ONION_KEY_ROTATION_DAYS
-    return timedelta(days=_param(params or {}, "onion-key-rotation-days", default, low, high))
+    days = consensus_param(params or {}, "onion-key-rotation-days", *ONION_KEY_ROTATION_DAYS)
+    return timedelta(days=days)
 
 
 def onion_key_grace_period(params: Mapping[str, int] | None = None) -> timedelta:
     """How long the previous onion key is still accepted after a rotation."""
     high = onion_key_lifetime(params).days
-    days = _param(params or {}, "onion-key-grace-period-days", ONION_KEY_GRACE_DAYS_DEFAULT,
-                  ONION_KEY_GRACE_DAYS_MIN, high)
+    days = consensus_param(params or {}, "onion-key-grace-period-days",
+                           ONION_KEY_GRACE_DAYS_DEFAULT, ONION_KEY_GRACE_DAYS_MIN, high)
     return timedelta(days=days)
 
 
