@@ -143,13 +143,8 @@ class CircuitDeliverWindow:
         Returns the SENDME to send now, if any. Raises FlowControlViolation when the peer
         overran the window ("If a deliver window goes below 0, the circuit should be torn down").
         """
-        self.window -= 1
-        if self.window < 0:
-            raise FlowControlViolation("circuit deliver window below zero")
-        if self.window > CIRCWINDOW_START - self.increment:
-            return None
-        self.window += self.increment
-        return self._sendme(digest)
+        sendmes = self.on_data_received_many((digest,))
+        return sendmes[0] if sendmes else None
 
     def on_data_received_many(self, digests: Sequence[bytes]) -> list[Sendme]:
         """`on_data_received` for consecutive DATA cells (`digests`: the running digest
